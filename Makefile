@@ -1,0 +1,47 @@
+# gan_tf: every target works on a fresh clone (it makes .venv if missing). Flags pass through ARGS='...'.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+# Offline data: Debian's dataset-fashion-mnist files if present; DATA_DIR= (empty) uses tfds.load instead.
+DATA_DIR ?= $(firstword $(wildcard /usr/share/datasets/fashion-mnist))
+DATA_FLAG = $(if $(DATA_DIR),--data_dir=$(DATA_DIR))
+ARGS ?=
+
+.PHONY: help install test train-mlp train-dcgan train tensorboard export generate clean
+help:  ## this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps -e .
+	touch $@
+
+install: $(STAMP)  ## make .venv and install gan_tf with its pinned requirements
+
+test: $(STAMP)  ## the test suite (no network; data tests skip where the IDX files are absent)
+	$(PY) -m pytest -q tests
+
+train-mlp: $(STAMP)  ## the TF1 tutorial's dense GAN (ARGS='--epochs=3 ...')
+	$(PY) -m gan_tf.train --experiment=mlp $(DATA_FLAG) $(ARGS)
+
+train-dcgan: $(STAMP)  ## the Keras Conv2D/UpSampling2D DCGAN (ARGS='--epochs=3 ...')
+	$(PY) -m gan_tf.train --experiment=dcgan $(DATA_FLAG) $(ARGS)
+
+train: $(STAMP)  ## any experiment: make train EXP=mlp_small ARGS='...'
+	$(PY) -m gan_tf.train --experiment=$(EXP) $(DATA_FLAG) $(ARGS)
+
+tensorboard: $(STAMP)  ## serve runs/ (all runs side by side) on http://localhost:6006
+	$(PY) -m tensorboard.main --logdir runs --port 6006
+
+export: $(STAMP)  ## SavedModel of a run's generator: make export RUN=runs/mlp-... [ARGS='--out=DIR']
+	$(PY) -m gan_tf.export --run=$(RUN) $(ARGS)
+
+generate: $(STAMP)  ## PNG grid from a SavedModel: make generate MODEL=runs/mlp-.../saved_model [ARGS='--n=64 --seed=0 --out=grid.png']
+	$(PY) -m gan_tf.generate --model=$(MODEL) $(ARGS)
+
+clean:  ## remove .venv (runs/ is kept)
+	rm -rf $(VENV)

@@ -1,0 +1,1 @@
+"""One module per reproduction; each get_config() returns a gan_tf.config.Config."""

@@ -1,0 +1,25 @@
+"""The Keras convolutional GAN (Conv2D + UpSampling2D). Run: `make train-dcgan`.
+
+Source: the article's Keras DCGAN. G: Dense 1024 -> Dense 128*7*7 -> Reshape -> UpSampling2D ->
+Conv2D 64 5x5 -> UpSampling2D -> Conv2D 1 5x5 tanh. D: Conv2D 64 5x5 -> MaxPool -> Conv2D 128 5x5 ->
+MaxPool -> Flatten -> Dense 1024 -> Dense 1. The program it describes used SGD lr 5e-4 with Nesterov
+momentum 0.9 and batch 128 for both networks.
+"""
+from gan_tf.config import Config
+
+
+def get_config():
+  return Config(
+      name="dcgan",
+      source="Keras Conv2D/UpSampling2D DCGAN: SGD 5e-4 Nesterov 0.9, batch 128, U(-1,1)",
+      model="dcgan",
+      noise="uniform",
+      activation="relu",           # the article's ReLU (its program used tanh)
+      g_batchnorm=True,            # the program's one BatchNorm after Dense(128*7*7)
+      loss="non_saturating",       # the program's generator loss; --loss=minimax is the article's J_G = -J_D
+      batch_size=128,
+      epochs=20,
+      d_optimizer="sgd", d_learning_rate=5e-4, d_momentum=0.9, d_nesterov=True,
+      g_optimizer="sgd", g_learning_rate=5e-4, g_momentum=0.9, g_nesterov=True,
+      sample_every=1,
+  )

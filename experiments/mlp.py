@@ -1,0 +1,21 @@
+"""The TF1 tutorial's dense GAN. Run: `make train-mlp` (or `python -m gan_tf.train --experiment=mlp`).
+
+Source: the classic TensorFlow 1 GAN tutorial (G 100-256-512-784, D 784-256-128-1, Adam 1e-4 for both,
+z ~ U(-1, 1), non-saturating generator loss in its final form; samples every 10 epochs).
+"""
+from gan_tf.config import Config
+
+
+def get_config():
+  return Config(
+      name="mlp",
+      source="TF1 tutorial dense GAN: G 256-512-784, D 256-128-1, Adam 1e-4, U(-1,1), non-saturating",
+      model="mlp",
+      noise="uniform",
+      loss="non_saturating",
+      batch_size=128,
+      epochs=50,
+      d_optimizer="adam", d_learning_rate=1e-4, d_beta_1=0.9,   # the tutorial's tf.train.AdamOptimizer(1e-4)
+      g_optimizer="adam", g_learning_rate=1e-4, g_beta_1=0.9,
+      sample_every=10,                                        # the tutorial samples every 10 epochs
+  )

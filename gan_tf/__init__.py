@@ -1,0 +1,1 @@
+"""gan_tf: the classic GANs of the introductory literature, in TensorFlow 2 / Keras 3."""

@@ -1,0 +1,176 @@
+"""What a run leaves behind while it trains: sample grids, TensorBoard summaries and checkpoints.
+
+Step-level scalars are written at the true global step (epoch * steps_per_epoch + batch + 1), so a resumed
+run's curves continue where they stopped; Keras's TensorBoard callback adds the per-epoch curves.
+"""
+import glob
+import os
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from gan_tf import images
+
+SAMPLES_DIR = "samples"
+SUMMARY_DIR = "gan"      # our own tf.summary writer, beside Keras's train/ writer
+
+
+class _StepCallback(keras.callbacks.Callback):
+  """Knows the global step after each batch without reading a variable (no per-step sync)."""
+
+  def __init__(self, steps_per_epoch):
+    super().__init__()
+    self.steps_per_epoch = steps_per_epoch
+    self.epoch = 0
+    self.offset = 0   # steps of the current epoch already run before this fit (a resumed partial epoch)
+
+  def on_epoch_begin(self, epoch, logs=None):
+    self.epoch = epoch
+
+  def global_step(self, batch):
+    # Keras passes the index of the last batch an execution ran (steps_per_execution > 1 too).
+    return self.epoch * self.steps_per_epoch + self.offset + batch + 1
+
+
+class SampleGrid(keras.callbacks.Callback):
+  """Every `every` epochs, G(z) for one fixed z as samples/epoch_NNNN.png and a TensorBoard image; at the
+  end, samples/progress.gif of all grids so far."""
+
+  def __init__(self, workdir, z, every, epochs, writer):
+    super().__init__()
+    self.folder = os.path.join(workdir, SAMPLES_DIR)
+    self.z, self.every, self.epochs, self.writer = z, every, epochs, writer
+
+  def _write(self, epoch):
+    mosaic = images.grid(self.model.generator(self.z, training=False).numpy())
+    images.save_png(mosaic, os.path.join(self.folder, f"epoch_{epoch:04d}.png"))
+    with self.writer.as_default():
+      tf.summary.image("samples", mosaic[None, :, :, None], step=epoch)
+
+  def on_train_begin(self, logs=None):
+    if not os.path.exists(os.path.join(self.folder, "epoch_0000.png")):
+      self._write(0)   # the untrained generator: the first frame to compare against
+
+  def on_epoch_end(self, epoch, logs=None):
+    if (epoch + 1) % self.every == 0 or epoch + 1 == self.epochs:
+      self._write(epoch + 1)
+
+  def on_train_end(self, logs=None):
+    images.save_gif(sorted(glob.glob(os.path.join(self.folder, "epoch_*.png"))),
+                    os.path.join(self.folder, "progress.gif"))
+
+
+class ScalarLogger(_StepCallback):
+  """d_loss, g_loss, d_real = mean D(x), d_fake = mean D(G(z)), learning rates and images/s every
+  `every` steps at the global step, and images/s per epoch."""
+
+  def __init__(self, writer, every, steps_per_epoch, images_per_step):
+    super().__init__(steps_per_epoch)
+    self.writer, self.every, self.images_per_step = writer, every, images_per_step
+
+  def on_train_begin(self, logs=None):
+    self.last_step, self.last_time = None, time.perf_counter()
+
+  def on_epoch_begin(self, epoch, logs=None):
+    super().on_epoch_begin(epoch, logs)
+    self.epoch_start, self.epoch_steps = time.perf_counter(), 0
+
+  def on_train_batch_end(self, batch, logs=None):
+    step = self.global_step(batch)
+    if self.last_step is None:
+      self.last_step = step - 1 - batch
+    self.epoch_steps = batch + 1
+    if step // self.every == self.last_step // self.every:
+      return
+    now = time.perf_counter()
+    with self.writer.as_default(step=step):
+      for name, value in (logs or {}).items():
+        tf.summary.scalar(name, value)
+      tf.summary.scalar("images_per_second",
+                        (step - self.last_step) * self.images_per_step / (now - self.last_time))
+      tf.summary.scalar("learning_rate/d", _learning_rate(self.model.d_optimizer))
+      tf.summary.scalar("learning_rate/g", _learning_rate(self.model.g_optimizer))
+    self.last_step, self.last_time = step, now
+
+  def on_epoch_end(self, epoch, logs=None):
+    seconds = time.perf_counter() - self.epoch_start
+    with self.writer.as_default(step=epoch + 1):
+      tf.summary.scalar("epoch_images_per_second", self.epoch_steps * self.images_per_step / seconds)
+    self.writer.flush()
+
+
+def _learning_rate(optimizer):
+  optimizer = getattr(optimizer, "inner_optimizer", optimizer)
+  return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+
+
+class Checkpointer(_StepCallback):
+  """Saves the CheckpointManager's checkpoint every `every` steps and at each epoch end."""
+
+  def __init__(self, manager, every, steps_per_epoch):
+    super().__init__(steps_per_epoch)
+    self.manager, self.every = manager, every
+
+  def on_train_begin(self, logs=None):
+    self.last_saved = None
+
+  def _save(self, step):
+    if step != self.last_saved:
+      self.manager.save(checkpoint_number=step)
+      self.last_saved = step
+
+  def on_train_batch_end(self, batch, logs=None):
+    step = self.global_step(batch)
+    if self.last_saved is None:
+      self.last_saved = step - 1 - batch
+    if step // self.every != self.last_saved // self.every:
+      self._save(step)
+
+  def on_epoch_end(self, epoch, logs=None):
+    self._save((epoch + 1) * self.steps_per_epoch)
+
+
+class BothLossesPlateau(keras.callbacks.Callback):
+  """mlp_small's stopping rule, "stop once the loss has stabilised for both networks": stops when, for
+  `patience` epochs in a row, both d_loss and g_loss moved less than min_delta from the epoch before."""
+
+  def __init__(self, patience, min_delta):
+    super().__init__()
+    self.patience, self.min_delta = patience, min_delta
+
+  def on_train_begin(self, logs=None):
+    self.previous, self.stable_epochs, self.stopped_epoch = None, 0, None
+
+  def on_epoch_end(self, epoch, logs=None):
+    current = np.array([logs["d_loss"], logs["g_loss"]], np.float64)
+    stable = self.previous is not None and np.all(np.abs(current - self.previous) < self.min_delta)
+    self.stable_epochs = self.stable_epochs + 1 if stable else 0
+    self.previous = current
+    if self.stable_epochs >= self.patience:
+      self.stopped_epoch = epoch + 1
+      self.model.stop_training = True
+
+
+def fixed_z(config):
+  """The one z every sample grid of a run uses, so grids compare across epochs and resumes."""
+  rng = np.random.default_rng(config.seed)
+  shape = (config.sample_grid ** 2, config.latent_dim)
+  z = rng.uniform(-1, 1, shape) if config.noise == "uniform" else rng.standard_normal(shape)
+  return z.astype(np.float32)
+
+
+def make_callbacks(config, workdir, manager, steps_per_epoch, start_step=0):
+  """The run's callbacks: progress bar (fit's own), TensorBoard, scalars, samples, checkpoints."""
+  writer = tf.summary.create_file_writer(os.path.join(workdir, SUMMARY_DIR))
+  images_per_step = config.batch_size * config.d_steps
+  callbacks = [
+      keras.callbacks.TensorBoard(log_dir=workdir, update_freq="epoch", write_graph=False),
+      ScalarLogger(writer, config.log_every, steps_per_epoch, images_per_step),
+      SampleGrid(workdir, fixed_z(config), config.sample_every, config.epochs, writer),
+      Checkpointer(manager, config.checkpoint_every, steps_per_epoch),
+  ]
+  if config.plateau_patience:
+    callbacks.append(BothLossesPlateau(config.plateau_patience, config.plateau_min_delta))
+  return callbacks

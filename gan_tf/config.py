@@ -1,0 +1,153 @@
+"""The experiment configuration: one frozen dataclass, validated on creation.
+
+Every field can be overridden from the command line (`gan_tf.train` defines one absl flag per field), and
+`replace` refuses names that are not fields, so a misspelt override is an error, never silently ignored.
+"""
+import dataclasses
+import importlib
+import json
+import pkgutil
+
+import experiments
+
+MODELS = ("mlp", "mlp_small", "dcgan", "dcgan_tutorial")   # models.REGISTRY
+LOSSES = ("minimax", "non_saturating", "least_squares", "hinge", "wasserstein_gp")
+NOISES = ("uniform", "normal")
+OPTIMIZERS = ("adam", "sgd")
+ACTIVATIONS = ("relu", "tanh", "leaky_relu")
+STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
+PRECISIONS = ("float32", "bfloat16", "float16")
+DATASETS = ("mnist", "fashion_mnist", "kmnist", "emnist")
+
+# Fields that fix the shape of a network's weights: a resumed run must agree on them.
+ARCHITECTURE_FIELDS = ("model", "latent_dim", "activation", "g_batchnorm", "image_shape")
+
+
+class ConfigError(ValueError):
+  """A configuration value is unknown, of the wrong type or out of range."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+  """One experiment. See experiments/*.py for the values each reproduction uses."""
+  name: str = "custom"                 # experiment name; run folders are named after it
+  source: str = ""                     # what this experiment reproduces (shown in logs and exports)
+  model: str = "mlp"                   # key in models.REGISTRY
+  # Data.
+  dataset: str = "fashion_mnist"       # tfds name (28x28 grey sets)
+  data_dir: str = ""                   # a folder of IDX .gz files: read offline instead of tfds.load
+  split: str = "train"                 # tfds split spec, e.g. "train", "test", "train[:80%]"
+  image_shape: tuple = (28, 28, 1)
+  # Networks.
+  latent_dim: int = 100
+  noise: str = "uniform"               # z ~ U(-1, 1) or N(0, 1)
+  activation: str = "relu"             # dcgan only: hidden activation
+  g_batchnorm: bool = False            # dcgan only: BatchNorm after G's Dense(128*7*7)
+  # Objective and schedule.
+  loss: str = "non_saturating"
+  gp_weight: float = 10.0              # wasserstein_gp only
+  d_steps: int = 1                     # k of Goodfellow et al., Algorithm 1
+  batch_size: int = 128
+  epochs: int = 10
+  # Optimizers: one per network, never shared.
+  d_optimizer: str = "adam"
+  d_learning_rate: float = 1e-4
+  d_beta_1: float = 0.9
+  d_momentum: float = 0.0              # sgd only
+  d_nesterov: bool = False             # sgd only
+  g_optimizer: str = "adam"
+  g_learning_rate: float = 1e-4
+  g_beta_1: float = 0.9
+  g_momentum: float = 0.0
+  g_nesterov: bool = False
+  # Stopping rule of mlp_small's source: stop when both losses have stabilised (0 = off).
+  plateau_patience: int = 0            # epochs without a change above plateau_min_delta, for both losses
+  plateau_min_delta: float = 0.01
+  # Outputs.
+  sample_every: int = 1                # epochs between fixed-z sample grids
+  sample_grid: int = 8                 # grid is sample_grid x sample_grid images
+  checkpoint_every: int = 500          # steps between checkpoints (and one at each epoch end)
+  checkpoints_to_keep: int = 3
+  log_every: int = 100                 # steps between TensorBoard scalar points
+  # Execution.
+  seed: int = 0
+  deterministic: bool = False          # op determinism: bit-identical runs on CPU
+  jit_compile: bool = False            # XLA; off by default, it is slower on CPU for the conv nets
+  steps_per_execution: int = 1
+  mixed_precision: str = "float32"
+  strategy: str = "default"
+  sync_batchnorm: bool = False
+
+  def __post_init__(self):
+    for field in dataclasses.fields(self):
+      value = getattr(self, field.name)
+      expected = field.type
+      if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        object.__setattr__(self, field.name, float(value))
+      elif expected is tuple and isinstance(value, list):
+        object.__setattr__(self, field.name, tuple(value))
+      elif not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        raise ConfigError(f"{field.name}={value!r}: expected {expected.__name__}, "
+                          f"got {type(value).__name__}")
+    _choice(self, "model", MODELS)
+    _choice(self, "loss", LOSSES)
+    _choice(self, "noise", NOISES)
+    _choice(self, "d_optimizer", OPTIMIZERS)
+    _choice(self, "g_optimizer", OPTIMIZERS)
+    _choice(self, "activation", ACTIVATIONS)
+    _choice(self, "strategy", STRATEGIES)
+    _choice(self, "mixed_precision", PRECISIONS)
+    if not self.data_dir:
+      _choice(self, "dataset", DATASETS)
+    for name in ("batch_size", "latent_dim", "d_steps", "sample_every", "sample_grid",
+                 "checkpoint_every", "checkpoints_to_keep", "log_every", "steps_per_execution"):
+      _at_least(self, name, 1)
+    for name in ("epochs", "plateau_patience", "plateau_min_delta", "gp_weight",
+                 "d_momentum", "g_momentum"):
+      _at_least(self, name, 0)
+    for name in ("d_learning_rate", "g_learning_rate"):
+      if not getattr(self, name) > 0:
+        raise ConfigError(f"{name}={getattr(self, name)!r}: must be > 0")
+    for name in ("d_beta_1", "g_beta_1"):
+      if not 0 <= getattr(self, name) < 1:
+        raise ConfigError(f"{name}={getattr(self, name)!r}: must be in [0, 1)")
+
+  def replace(self, **overrides):
+    """A copy with some fields changed; unknown field names are an error."""
+    known = {f.name for f in dataclasses.fields(self)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+      raise ConfigError(f"unknown config field(s) {unknown}; known: {sorted(known)}")
+    return dataclasses.replace(self, **overrides)
+
+  def to_json(self):
+    return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+
+  @classmethod
+  def from_json(cls, text):
+    return cls().replace(**json.loads(text))
+
+
+def _choice(config, name, allowed):
+  value = getattr(config, name)
+  if value not in allowed:
+    raise ConfigError(f"{name}={value!r}: must be one of {list(allowed)}")
+
+
+def _at_least(config, name, low):
+  value = getattr(config, name)
+  if value < low:
+    raise ConfigError(f"{name}={value!r}: must be >= {low}")
+
+
+def experiment_names():
+  """The experiments under experiments/ (each a module with get_config())."""
+  return sorted(m.name for m in pkgutil.iter_modules(experiments.__path__))
+
+
+def get_config(name, **overrides):
+  """The named experiment's Config, with overrides applied and validated."""
+  if name not in experiment_names():
+    raise ConfigError(f"experiment={name!r}: unknown; known: {experiment_names()}")
+  config = importlib.import_module(f"experiments.{name}").get_config()
+  return config.replace(**overrides) if overrides else config

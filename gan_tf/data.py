@@ -1,0 +1,185 @@
+"""Training data: tfds (online) or IDX .gz files (offline) -> tf.data of float32 [B, 28, 28, 1] in [-1, 1].
+
+Both sources give the same uint8 arrays, and one pipeline serves both. The split is held in memory (60k
+28x28 images are 47 MB) and batches are drawn by index: each epoch is a stateless permutation seeded by
+(seed, epoch). That makes the order a pure function of the step, so a resumed run sees exactly the
+batches an uninterrupted one would, and no shuffle buffer refills (and stalls) at epoch ends.
+"""
+import gzip
+import os
+import types
+import zlib
+
+import numpy as np
+import tensorflow as tf
+
+IMAGE_MAGIC = 0x00000803    # IDX: unsigned byte, 3 dimensions
+LABEL_MAGIC = 0x00000801    # IDX: unsigned byte, 1 dimension
+MAX_EXAMPLES = 1_000_000    # refuse headers that claim more, before allocating anything
+IDX_PREFIX = {"train": "train", "test": "t10k"}   # split name -> file prefix of the IDX distribution
+_CHUNK = 1 << 20
+
+
+class DataError(ValueError):
+  """A data file or split is missing, corrupt or not what the pipeline expects."""
+
+
+def parse_idx(raw, name="<bytes>", image_shape=(28, 28)):
+  """Decodes one uncompressed IDX file (images or labels) into a uint8 array, checking every field."""
+  if len(raw) < 8:
+    raise DataError(f"{name}: {len(raw)} bytes, too short for an IDX header")
+  magic = int.from_bytes(raw[:4], "big")
+  if magic not in (IMAGE_MAGIC, LABEL_MAGIC):
+    raise DataError(f"{name}: IDX magic number 0x{magic:08x}, expected 0x{IMAGE_MAGIC:08x} (images) "
+                    f"or 0x{LABEL_MAGIC:08x} (labels)")
+  ndim = magic & 0xFF
+  header = 4 + 4 * ndim
+  if len(raw) < header:
+    raise DataError(f"{name}: truncated IDX header ({len(raw)} of {header} bytes)")
+  dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+  if dims[0] > MAX_EXAMPLES:
+    raise DataError(f"{name}: header claims {dims[0]} examples, more than the {MAX_EXAMPLES} allowed")
+  if ndim == 3 and tuple(dims[1:]) != tuple(image_shape):
+    raise DataError(f"{name}: images are {dims[1]}x{dims[2]}, expected "
+                    f"{image_shape[0]}x{image_shape[1]}")
+  expected = int(np.prod(dims))
+  if len(raw) - header != expected:
+    raise DataError(f"{name}: {len(raw) - header} bytes of data, the header {dims} needs {expected} "
+                    "(truncated or corrupt file)")
+  return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+
+
+def read_idx(path, image_shape=(28, 28)):
+  """Reads a .gz (or plain) IDX file; any problem is a DataError naming the file."""
+  if not os.path.isfile(path):
+    raise DataError(f"{path}: file not found")
+  try:
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+      head = f.read(16)
+      limit = 16 + MAX_EXAMPLES * int(np.prod(image_shape))
+      chunks = [head]
+      size = len(head)
+      while size <= limit:
+        chunk = f.read(_CHUNK)
+        if not chunk:
+          break
+        chunks.append(chunk)
+        size += len(chunk)
+  except (OSError, EOFError, zlib.error) as e:   # gzip.BadGzipFile is an OSError
+    raise DataError(f"{path}: cannot decompress ({e}); the file is truncated, corrupt or not gzip") from e
+  return parse_idx(b"".join(chunks), path, image_shape)
+
+
+def _idx_files(data_dir, split):
+  prefix = IDX_PREFIX[split]
+  paths = []
+  for kind in ("images-idx3", "labels-idx1"):
+    base = os.path.join(data_dir, f"{prefix}-{kind}-ubyte")
+    paths.append(base + ".gz" if os.path.exists(base + ".gz") or not os.path.exists(base) else base)
+  return paths
+
+
+def _idx_splits(data_dir):
+  """The splits whose image file is present in data_dir."""
+  if not os.path.isdir(data_dir):
+    raise DataError(f"data_dir {data_dir!r} is not a folder; point --data_dir at the IDX .gz files "
+                    "(e.g. /usr/share/datasets/fashion-mnist from the dataset-fashion-mnist package)")
+  splits = [s for s in IDX_PREFIX if os.path.exists(_idx_files(data_dir, s)[0])]
+  if not splits:
+    raise DataError(f"{data_dir}: no IDX files found (expected train-images-idx3-ubyte.gz and/or "
+                    "t10k-images-idx3-ubyte.gz)")
+  return splits
+
+
+def _read_idx_split(data_dir, split, image_shape):
+  images_path, labels_path = _idx_files(data_dir, split)
+  images = read_idx(images_path, image_shape[:2])
+  labels = read_idx(labels_path, image_shape[:2])
+  if images.ndim != 3 or labels.ndim != 1:
+    raise DataError(f"{images_path} / {labels_path}: expected an image file and a label file")
+  if len(images) != len(labels):
+    raise DataError(f"{images_path}: {len(images)} images but {labels_path} has {len(labels)} labels")
+  return images, labels
+
+
+def _load_idx(data_dir, split, image_shape):
+  available = _idx_splits(data_dir)
+  try:
+    import tensorflow_datasets as tfds
+    infos = {s: types.SimpleNamespace(num_examples=_count(data_dir, s)) for s in available}
+    instructions = tfds.core.ReadInstruction.from_spec(split).to_absolute(infos)
+  except (ValueError, AssertionError) as e:
+    raise DataError(f"split {split!r} for {data_dir}: {str(e).splitlines()[0]} "
+                    f"(files here give splits {available})") from e
+  parts = {s: _read_idx_split(data_dir, s, image_shape) for s in {i.splitname for i in instructions}}
+  images = np.concatenate([parts[i.splitname][0][i.from_:i.to] for i in instructions])
+  labels = np.concatenate([parts[i.splitname][1][i.from_:i.to] for i in instructions])
+  return images, labels
+
+
+def _count(data_dir, split):
+  """The example count from an image file's header alone."""
+  path = _idx_files(data_dir, split)[0]
+  try:
+    with (gzip.open if path.endswith(".gz") else open)(path, "rb") as f:
+      head = f.read(8)
+  except (OSError, EOFError, zlib.error) as e:
+    raise DataError(f"{path}: cannot decompress ({e}); the file is truncated, corrupt or not gzip") from e
+  if len(head) < 8:
+    raise DataError(f"{path}: {len(head)} bytes, too short for an IDX header")
+  return int.from_bytes(head[4:8], "big")
+
+
+def load_images(config, split=None):
+  """The split as (uint8 images [N, H, W, 1], int64 labels [N]), from data_dir's IDX files or tfds."""
+  split = split or config.split
+  if config.data_dir:
+    images, labels = _load_idx(config.data_dir, split, config.image_shape)
+  else:
+    import tensorflow_datasets as tfds
+    arrays = tfds.load(config.dataset, split=split, batch_size=-1, as_supervised=True)
+    images, labels = tfds.as_numpy(arrays)
+  images = np.asarray(images, np.uint8).reshape((-1,) + tuple(config.image_shape))
+  if len(images) == 0:
+    raise DataError(f"split {split!r} of {config.data_dir or config.dataset} selects no images")
+  return images, np.asarray(labels, np.int64)
+
+
+def steps_per_epoch(config, num_images):
+  """Train steps in one pass over num_images; each step takes d_steps real batches."""
+  per_step = config.batch_size * config.d_steps
+  if num_images < per_step:
+    raise DataError(f"the split has {num_images} images, fewer than one step needs "
+                    f"(batch_size {config.batch_size} x d_steps {config.d_steps})")
+  return num_images // per_step
+
+
+def make_dataset(config, images, start_step=0):
+  """tf.data of float32 [d_steps*batch_size, H, W, C] in [-1, 1], from global step start_step to the end.
+
+  Yields steps_per_epoch * (epochs - start_step // steps_per_epoch) - start_step % steps_per_epoch
+  batches: exactly what the rest of the run consumes.
+  """
+  per_step = config.batch_size * config.d_steps
+  steps = steps_per_epoch(config, len(images))
+  pixels = tf.constant(images)
+
+  def epoch_batches(epoch):
+    keys = tf.random.stateless_uniform([len(images)], seed=tf.stack([tf.cast(config.seed, tf.int64),
+                                                                     epoch]))
+    order = tf.argsort(keys)[:steps * per_step]
+    return tf.data.Dataset.from_tensor_slices(tf.reshape(order, [steps, per_step]))
+
+  def to_batch(indices):
+    return tf.cast(tf.gather(pixels, indices), tf.float32) / 127.5 - 1.0
+
+  dataset = (tf.data.Dataset.range(start_step // steps, config.epochs)
+             .flat_map(epoch_batches)
+             .skip(start_step % steps)
+             .map(to_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+             .prefetch(tf.data.AUTOTUNE))
+  options = tf.data.Options()
+  options.deterministic = True
+  dataset = dataset.with_options(options)
+  return dataset

@@ -1,0 +1,52 @@
+"""Writing files so that a crash, a full disk or a kill never leaves a half-written one in place."""
+import contextlib
+import os
+import shutil
+import tempfile
+
+
+class WriteError(OSError):
+  """A file or folder could not be written; the previous version, if any, is intact."""
+
+
+def atomic_write(path, data):
+  """Writes bytes to path via a temporary file in the same folder and an atomic rename."""
+  folder = os.path.dirname(os.path.abspath(path))
+  tmp = None
+  try:
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-" + os.path.basename(path))
+    with os.fdopen(fd, "wb") as f:
+      f.write(data)
+      f.flush()
+      os.fsync(f.fileno())
+    os.replace(tmp, path)
+  except OSError as e:
+    if tmp and os.path.exists(tmp):
+      os.remove(tmp)
+    raise WriteError(f"cannot write {path}: {e.strerror or e}") from e
+
+
+@contextlib.contextmanager
+def atomic_dir(path):
+  """Yields a temporary folder beside path; on success it replaces path whole, on failure it is removed."""
+  parent = os.path.dirname(os.path.abspath(path))
+  try:
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(dir=parent, prefix=".tmp-" + os.path.basename(path))
+  except OSError as e:
+    raise WriteError(f"cannot write {path}: {e.strerror or e}") from e
+  try:
+    yield tmp
+    old = None
+    if os.path.exists(path):
+      old = tempfile.mkdtemp(dir=parent, prefix=".old-" + os.path.basename(path))
+      os.replace(path, os.path.join(old, "x"))
+    os.replace(tmp, path)
+    if old:
+      shutil.rmtree(old, ignore_errors=True)
+  except OSError as e:
+    raise WriteError(f"cannot write {path}: {e.strerror or e}") from e
+  finally:
+    if os.path.exists(tmp):
+      shutil.rmtree(tmp, ignore_errors=True)

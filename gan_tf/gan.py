@@ -1,0 +1,126 @@
+"""The GAN as one keras.Model: Goodfellow et al.'s Algorithm 1 in train_step, trained with fit()."""
+import keras
+import tensorflow as tf
+
+from gan_tf import losses
+
+
+class GAN(keras.Model):
+  """A generator and a discriminator trained against each other.
+
+  Args:
+    generator: keras.Model, z [B, latent_dim] -> images.
+    discriminator: keras.Model, images -> one logit per image.
+    noise: "uniform" for z ~ U(-1, 1), "normal" for z ~ N(0, 1).
+    seed: seed of the noise stream; its state is a variable, checkpointed with the model.
+
+  Each train step takes d_steps real batches (the dataset yields them stacked, [d_steps * B, ...]), makes
+  d_steps discriminator updates, one per real batch with its own fake batch, then one generator update
+  with fresh z. Each half-step differentiates only its own network's trainable variables, so the other
+  network never moves, while the generator's gradient still flows through the discriminator.
+  """
+
+  def __init__(self, generator, discriminator, noise="uniform", seed=0, **kwargs):
+    super().__init__(**kwargs)
+    self.generator = generator
+    self.discriminator = discriminator
+    self.latent_dim = generator.input_shape[-1]
+    self.noise = noise
+    self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
+    # Train steps done, the run's clock: checkpoints, resume and summaries count in these.
+    self.step = keras.Variable(0, dtype="int64", trainable=False, name="step",
+                               aggregation="only_first_replica")
+    self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+    self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+    self.d_real_tracker = keras.metrics.Mean(name="d_real")   # mean D(x), a probability
+    self.d_fake_tracker = keras.metrics.Mean(name="d_fake")   # mean D(G(z)), a probability
+
+  def compile(self, d_optimizer, g_optimizer, loss="non_saturating", d_steps=1, gp_weight=10.0,
+              **kwargs):
+    """Args: one optimizer per network (never shared), a losses.LOSSES name, k and the WGAN-GP weight;
+    kwargs (jit_compile, steps_per_execution, ...) go to keras.Model.compile."""
+    super().compile(**kwargs)
+    if loss not in losses.LOSSES:
+      raise ValueError(f"loss={loss!r}: unknown; known: {sorted(losses.LOSSES)}")
+    self.d_optimizer = d_optimizer
+    self.g_optimizer = g_optimizer
+    self.loss_name = loss
+    self.d_loss_fn, self.g_loss_fn = losses.LOSSES[loss]
+    self.d_steps = d_steps
+    self.gp_weight = gp_weight if loss == "wasserstein_gp" else 0.0
+
+  @property
+  def metrics(self):
+    return [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
+
+  def call(self, z, training=False):
+    return self.generator(z, training=training)
+
+  def sample_z(self, batch_size):
+    """z for this replica's batch_size examples.
+
+    Every replica draws the global batch's z from the same seed state and keeps its own slice, so a
+    replicated step sees exactly the z a single device would see for the same global batch.
+    """
+    context = tf.distribute.get_replica_context()
+    replicas = context.num_replicas_in_sync if context else 1
+    replica = context.replica_id_in_sync_group if context else 0
+    shape = (batch_size * replicas, self.latent_dim)
+    if self.noise == "uniform":
+      z = keras.random.uniform(shape, -1.0, 1.0, seed=self.seed_generator)
+    else:
+      z = keras.random.normal(shape, seed=self.seed_generator)
+    return z[replica * batch_size:(replica + 1) * batch_size]
+
+  def train_step(self, data):
+    real_batches = tf.split(data, self.d_steps) if self.d_steps > 1 else [data]
+    for real_images in real_batches:   # unrolled: d_steps is a small Python int
+      d_loss, real_logits, fake_logits = self._discriminator_step(real_images)
+    g_loss = self._generator_step(tf.shape(data)[0] // self.d_steps)
+    self.step.assign_add(1)
+    self.d_loss_tracker.update_state(d_loss)
+    self.g_loss_tracker.update_state(g_loss)
+    self.d_real_tracker.update_state(tf.sigmoid(real_logits))
+    self.d_fake_tracker.update_state(tf.sigmoid(fake_logits))
+    return {m.name: m.result() for m in self.metrics}
+
+  def _discriminator_step(self, real_images):
+    fake_images = self.generator(self.sample_z(tf.shape(real_images)[0]), training=True)
+    with tf.GradientTape() as tape:
+      real_logits = self.discriminator(real_images, training=True)
+      fake_logits = self.discriminator(fake_images, training=True)
+      loss = self.d_loss_fn(real_logits, fake_logits)
+      if self.gp_weight:
+        loss += self.gp_weight * self._gradient_penalty(real_images, fake_images)
+      loss += _regularization(self.discriminator)
+    self._apply(self.d_optimizer, tape, loss, self.discriminator.trainable_variables)
+    return loss, real_logits, fake_logits
+
+  def _generator_step(self, batch_size):
+    with tf.GradientTape() as tape:
+      fake_logits = self.discriminator(self.generator(self.sample_z(batch_size), training=True),
+                                       training=True)
+      loss = self.g_loss_fn(fake_logits) + _regularization(self.generator)
+    self._apply(self.g_optimizer, tape, loss, self.generator.trainable_variables)
+    return loss
+
+  def _gradient_penalty(self, real_images, fake_images):
+    eps = keras.random.uniform([tf.shape(real_images)[0], 1, 1, 1], seed=self.seed_generator)
+    mixed = eps * tf.cast(real_images, fake_images.dtype) + (1.0 - eps) * fake_images
+    with tf.GradientTape() as tape:
+      tape.watch(mixed)
+      critic = self.discriminator(mixed, training=True)
+    return losses.gradient_penalty(tape.gradient(critic, mixed))
+
+  def _apply(self, optimizer, tape, loss, variables):
+    # Keras sums gradients over replicas: dividing the per-replica mean by the replica count makes the
+    # sum the global-batch mean (tf.nn.compute_average_loss for equal per-replica batches).
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    with tape:
+      scaled = optimizer.scale_loss(loss / replicas)   # the loss scale under float16, else unchanged
+    optimizer.apply(tape.gradient(scaled, variables), variables)
+
+
+def _regularization(model):
+  """Sum of the model's layer regularization losses (none in the sources' networks), in float32."""
+  return tf.add_n([tf.cast(x, tf.float32) for x in model.losses]) if model.losses else 0.0

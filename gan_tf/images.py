@@ -1,0 +1,52 @@
+"""Sample grids as PNG and GIF files (numpy + Pillow only, no model code)."""
+import io
+import math
+
+import numpy as np
+from PIL import Image
+
+from gan_tf import files
+
+
+def to_uint8(images):
+  """float images in [-1, 1] -> uint8 pixels; uint8 passes through."""
+  images = np.asarray(images)
+  if images.dtype == np.uint8:
+    return images
+  return np.round(np.clip((images + 1.0) * 127.5, 0, 255)).astype(np.uint8)
+
+
+def grid(images, rows=None, pad=2):
+  """[N, H, W, 1] images -> one uint8 [rows*(H+pad)+pad, cols*(W+pad)+pad] mosaic, white-padded."""
+  images = to_uint8(images)[..., 0]
+  n, h, w = images.shape
+  rows = rows or int(math.ceil(math.sqrt(n)))
+  cols = int(math.ceil(n / rows))
+  out = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad), 255, np.uint8)
+  for i, image in enumerate(images):
+    r, c = divmod(i, cols)
+    out[pad + r * (h + pad): pad + r * (h + pad) + h, pad + c * (w + pad): pad + c * (w + pad) + w] = image
+  return out
+
+
+def _encode(image, **kwargs):
+  buffer = io.BytesIO()
+  image.save(buffer, **kwargs)
+  return buffer.getvalue()
+
+
+def save_png(mosaic, path, scale=2):
+  """Writes a mosaic as PNG, enlarged `scale` times (nearest neighbour) so digits are visible."""
+  image = Image.fromarray(mosaic)
+  image = image.resize((image.width * scale, image.height * scale), Image.NEAREST)
+  files.atomic_write(path, _encode(image, format="PNG"))
+
+
+def save_gif(png_paths, path, frame_ms=400):
+  """An animated GIF of PNG frames, in order, the last one held longer."""
+  frames = [Image.open(p).convert("L") for p in png_paths]
+  if not frames:
+    return
+  durations = [frame_ms] * (len(frames) - 1) + [frame_ms * 4]
+  files.atomic_write(path, _encode(frames[0], format="GIF", save_all=True, append_images=frames[1:],
+                                   duration=durations, loop=0))

@@ -1,0 +1,139 @@
+"""The networks, as Keras functional models. Generators map z [B, latent_dim] to images in [-1, 1];
+discriminators map images to one logit (the sources' final sigmoid lives in the loss).
+
+The last layer of each network computes in float32 so that, under a mixed-precision policy, images,
+logits and losses stay float32.
+"""
+import keras
+from keras import layers
+
+
+def _activation(name):
+  # LeakyReLU slope 0.2: the common GAN choice (DCGAN paper); Keras's own default of 0.3 is kept where a
+  # source uses Keras's default (dcgan_tutorial).
+  return layers.LeakyReLU(0.2) if name == "leaky_relu" else layers.Activation(name)
+
+
+def _batchnorm(config, **kwargs):
+  return layers.BatchNormalization(synchronized=config.sync_batchnorm, **kwargs)
+
+
+def _image_out(x, config):
+  x = layers.Activation("tanh", dtype="float32")(x)
+  return layers.Reshape(config.image_shape)(x)
+
+
+def _logit_out(x):
+  return layers.Dense(1, dtype="float32", name="logit")(x)
+
+
+def build_mlp_generator(config):
+  """TF1 tutorial: z -> Dense 256 ReLU -> Dense 512 ReLU -> Dense 784 tanh."""
+  z = keras.Input((config.latent_dim,), name="z")
+  x = layers.Dense(256, activation="relu")(z)
+  x = layers.Dense(512, activation="relu")(x)
+  x = layers.Dense(28 * 28)(x)
+  return keras.Model(z, _image_out(x, config), name="mlp_generator")
+
+
+def build_mlp_discriminator(config):
+  """TF1 tutorial: x -> Dense 256 ReLU -> Dense 128 ReLU -> Dense 1."""
+  images = keras.Input(config.image_shape, name="images")
+  x = layers.Flatten()(images)
+  x = layers.Dense(256, activation="relu")(x)
+  x = layers.Dense(128, activation="relu")(x)
+  return keras.Model(images, _logit_out(x), name="mlp_discriminator")
+
+
+def build_mlp_small_generator(config):
+  """Walk-through: z -> Dense 128 LeakyReLU -> Dense 784 tanh."""
+  z = keras.Input((config.latent_dim,), name="z")
+  x = layers.Dense(128)(z)
+  x = layers.LeakyReLU(0.2)(x)
+  x = layers.Dense(28 * 28)(x)
+  return keras.Model(z, _image_out(x, config), name="mlp_small_generator")
+
+
+def build_mlp_small_discriminator(config):
+  """Walk-through: x -> Dense 128 LeakyReLU -> Dense 1."""
+  images = keras.Input(config.image_shape, name="images")
+  x = layers.Flatten()(images)
+  x = layers.Dense(128)(x)
+  x = layers.LeakyReLU(0.2)(x)
+  return keras.Model(images, _logit_out(x), name="mlp_small_discriminator")
+
+
+def build_dcgan_generator(config):
+  """Keras DCGAN: Dense 1024 -> Dense 128*7*7 [-> BN] -> 7x7x128 -> up -> Conv 64 5x5 -> up -> Conv 1 5x5."""
+  z = keras.Input((config.latent_dim,), name="z")
+  x = layers.Dense(1024)(z)
+  x = _activation(config.activation)(x)
+  x = layers.Dense(128 * 7 * 7)(x)
+  if config.g_batchnorm:
+    x = _batchnorm(config)(x)
+  x = _activation(config.activation)(x)
+  x = layers.Reshape((7, 7, 128))(x)
+  x = layers.UpSampling2D(2)(x)
+  x = layers.Conv2D(64, 5, padding="same")(x)
+  x = _activation(config.activation)(x)
+  x = layers.UpSampling2D(2)(x)
+  x = layers.Conv2D(1, 5, padding="same")(x)
+  return keras.Model(z, _image_out(x, config), name="dcgan_generator")
+
+
+def build_dcgan_discriminator(config):
+  """Keras DCGAN: Conv 64 5x5 -> MaxPool -> Conv 128 5x5 -> MaxPool -> Dense 1024 -> Dense 1."""
+  images = keras.Input(config.image_shape, name="images")
+  x = layers.Conv2D(64, 5, padding="same")(images)
+  x = _activation(config.activation)(x)
+  x = layers.MaxPooling2D(2)(x)
+  x = layers.Conv2D(128, 5, padding="same")(x)
+  x = _activation(config.activation)(x)
+  x = layers.MaxPooling2D(2)(x)
+  x = layers.Flatten()(x)
+  x = layers.Dense(1024)(x)
+  x = _activation(config.activation)(x)
+  return keras.Model(images, _logit_out(x), name="dcgan_discriminator")
+
+
+def build_dcgan_tutorial_generator(config):
+  """TF tutorial: Dense 7*7*256 + BN + LeakyReLU -> Conv2DTranspose 128 (s1), 64 (s2), 1 (s2) tanh."""
+  z = keras.Input((config.latent_dim,), name="z")
+  x = layers.Dense(7 * 7 * 256, use_bias=False)(z)
+  x = _batchnorm(config)(x)
+  x = layers.LeakyReLU()(x)
+  x = layers.Reshape((7, 7, 256))(x)
+  for filters, strides in ((128, 1), (64, 2)):
+    x = layers.Conv2DTranspose(filters, 5, strides=strides, padding="same", use_bias=False)(x)
+    x = _batchnorm(config)(x)
+    x = layers.LeakyReLU()(x)
+  x = layers.Conv2DTranspose(1, 5, strides=2, padding="same", use_bias=False)(x)
+  return keras.Model(z, _image_out(x, config), name="dcgan_tutorial_generator")
+
+
+def build_dcgan_tutorial_discriminator(config):
+  """TF tutorial: Conv 64 5x5 s2 -> LeakyReLU -> Dropout 0.3 -> Conv 128 5x5 s2 -> ... -> Dense 1."""
+  images = keras.Input(config.image_shape, name="images")
+  x = images
+  for filters in (64, 128):
+    x = layers.Conv2D(filters, 5, strides=2, padding="same")(x)
+    x = layers.LeakyReLU()(x)
+    x = layers.Dropout(0.3)(x)
+  x = layers.Flatten()(x)
+  return keras.Model(images, _logit_out(x), name="dcgan_tutorial_discriminator")
+
+
+REGISTRY = {
+    "mlp": (build_mlp_generator, build_mlp_discriminator),
+    "mlp_small": (build_mlp_small_generator, build_mlp_small_discriminator),
+    "dcgan": (build_dcgan_generator, build_dcgan_discriminator),
+    "dcgan_tutorial": (build_dcgan_tutorial_generator, build_dcgan_tutorial_discriminator),
+}
+
+
+def build_models(config):
+  """(generator, discriminator) for config.model."""
+  if config.model not in REGISTRY:
+    raise ValueError(f"model={config.model!r}: unknown; known: {sorted(REGISTRY)}")
+  build_g, build_d = REGISTRY[config.model]
+  return build_g(config), build_d(config)

@@ -1,0 +1,274 @@
+"""Trains one experiment: data -> models -> GAN -> fit(callbacks) -> SavedModel.
+
+Run: `python -m gan_tf.train --experiment=mlp [--epochs=3 --data_dir=... --workdir=...]`; every Config field
+is a flag. Re-running into a work dir that holds checkpoints (or `--resume`) continues where it stopped.
+"""
+import dataclasses
+import datetime
+import glob
+import logging as std_logging
+import os
+import shutil
+import sys
+import tempfile
+
+import keras
+import tensorflow as tf
+from absl import app, flags, logging
+
+from gan_tf import callbacks as callbacks_lib
+from gan_tf import data, export, files, gan as gan_lib, models
+from gan_tf.config import ARCHITECTURE_FIELDS, Config, ConfigError, get_config
+
+CONFIG_FILE = "config.json"
+CHECKPOINT_DIR = "checkpoints"
+POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
+
+
+class ResumeError(ValueError):
+  """A work dir's checkpoint cannot continue with this configuration."""
+
+
+def make_strategy(name):
+  """The tf.distribute strategy named by config.strategy."""
+  if name == "mirrored":
+    return tf.distribute.MirroredStrategy()
+  if name == "multi_worker":
+    return tf.distribute.MultiWorkerMirroredStrategy()   # cluster from TF_CONFIG
+  if name == "tpu":
+    resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu="")
+    tf.config.experimental_connect_to_cluster(resolver)
+    tf.tpu.experimental.initialize_tpu_system(resolver)
+    return tf.distribute.TPUStrategy(resolver)
+  return tf.distribute.get_strategy()
+
+
+def is_chief(strategy):
+  """Whether this process writes checkpoints, summaries, samples and the export."""
+  resolver = getattr(strategy, "cluster_resolver", None)
+  if resolver is None or not resolver.task_type:
+    return True
+  return resolver.task_type == "chief" or (resolver.task_type == "worker" and resolver.task_id == 0
+                                            and "chief" not in resolver.cluster_spec().jobs)
+
+
+def make_optimizer(config, prefix):
+  """The d_ or g_ optimizer from its config fields; float16 wraps it in its own LossScaleOptimizer."""
+  def field(name):
+    return getattr(config, f"{prefix}_{name}")
+  if field("optimizer") == "adam":
+    optimizer = keras.optimizers.Adam(field("learning_rate"), beta_1=field("beta_1"),
+                                      name=f"{prefix}_adam")
+  else:
+    optimizer = keras.optimizers.SGD(field("learning_rate"), momentum=field("momentum"),
+                                     nesterov=field("nesterov"), name=f"{prefix}_sgd")
+  if config.mixed_precision == "float16":
+    optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=f"{prefix}_loss_scale")
+  return optimizer
+
+
+def build_gan(config):
+  """The compiled GAN (optimizers built) and a tf.train.Checkpoint of everything a resume needs."""
+  generator, discriminator = models.build_models(config)
+  gan = gan_lib.GAN(generator, discriminator, noise=config.noise, seed=config.seed)
+  d_optimizer, g_optimizer = make_optimizer(config, "d"), make_optimizer(config, "g")
+  d_optimizer.build(discriminator.trainable_variables)   # slots exist before a restore fills them
+  g_optimizer.build(generator.trainable_variables)
+  gan.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, loss=config.loss,
+              d_steps=config.d_steps, gp_weight=config.gp_weight, jit_compile=config.jit_compile,
+              steps_per_execution=config.steps_per_execution)
+  checkpoint = tf.train.Checkpoint(generator=generator, discriminator=discriminator,
+                                   d_optimizer=d_optimizer, g_optimizer=g_optimizer,
+                                   noise_seed=gan.seed_generator.state, step=gan.step)
+  return gan, checkpoint
+
+
+def _saved_config(workdir):
+  path = os.path.join(workdir, CONFIG_FILE)
+  if not os.path.exists(path):
+    return None
+  with open(path) as f:
+    return Config.from_json(f.read())
+
+
+def _check_resumable(config, workdir):
+  saved = _saved_config(workdir)
+  if saved is None or not tf.train.latest_checkpoint(os.path.join(workdir, CHECKPOINT_DIR)):
+    return
+  changed = [f"{name}: checkpoint has {getattr(saved, name)!r}, config has {getattr(config, name)!r}"
+             for name in ARCHITECTURE_FIELDS if getattr(saved, name) != getattr(config, name)]
+  if changed:
+    raise ResumeError(f"cannot resume {workdir}: architecture differs ({'; '.join(changed)}); "
+                      "use a new --workdir or the saved settings")
+
+
+def _setup(config):
+  keras.utils.set_random_seed(config.seed)
+  if config.deterministic:
+    tf.config.experimental.enable_op_determinism()
+  keras.mixed_precision.set_global_policy(POLICIES[config.mixed_precision])
+
+
+def run(config, workdir):
+  """Trains config's GAN into workdir, resuming from its latest checkpoint if there is one.
+
+  Args:
+    config: a Config (see experiments/).
+    workdir: the run's folder: config.json, checkpoints/, samples/, TensorBoard events, saved_model/.
+  Returns:
+    The trained GAN (keras.Model).
+  """
+  _setup(config)
+  strategy = make_strategy(config.strategy)
+  chief = is_chief(strategy)
+  images, _ = data.load_images(config)   # bad data fails here, before anything is written
+  steps_per_epoch = data.steps_per_epoch(config, len(images))
+  _check_resumable(config, workdir)
+  with strategy.scope():
+    gan, checkpoint = build_gan(config)
+  outdir = workdir if chief else tempfile.mkdtemp(prefix="gan_tf-worker-")
+  try:
+    os.makedirs(outdir, exist_ok=True)
+    files.atomic_write(os.path.join(outdir, CONFIG_FILE), config.to_json().encode())
+    manager = tf.train.CheckpointManager(checkpoint, os.path.join(outdir, CHECKPOINT_DIR),
+                                         max_to_keep=config.checkpoints_to_keep)
+    if chief and manager.latest_checkpoint:
+      checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+      logging.info("Resumed from %s at step %d", manager.latest_checkpoint, int(gan.step))
+    elif not chief:
+      # Workers start from the chief's checkpoint too, so all replicas hold the same weights.
+      latest = tf.train.latest_checkpoint(os.path.join(workdir, CHECKPOINT_DIR))
+      if latest:
+        checkpoint.restore(latest).assert_existing_objects_matched()
+    logging.info("Experiment %s (%s): %d images, %d steps/epoch, jit_compile=%s, strategy=%s "
+                 "(%d replicas), precision=%s", config.name, config.source, len(images),
+                 steps_per_epoch, config.jit_compile, config.strategy,
+                 strategy.num_replicas_in_sync, config.mixed_precision)
+    _fit(gan, config, images, steps_per_epoch,
+         callbacks_lib.make_callbacks(config, outdir, manager, steps_per_epoch))
+    export.export_generator(gan.generator, config, os.path.join(outdir, export.EXPORT_DIR))
+  finally:
+    if not chief:
+      shutil.rmtree(outdir, ignore_errors=True)
+  return gan
+
+
+def _fit(gan, config, images, steps_per_epoch, callbacks):
+  """fit() from the restored step to config.epochs; a resumed partial epoch runs as its own fit."""
+  step = int(gan.step)
+  epoch, done = divmod(step, steps_per_epoch)
+  if epoch >= config.epochs:
+    logging.info("Nothing to train: step %d is already at epoch %d of %d", step, epoch, config.epochs)
+    return
+  if done:
+    for callback in callbacks:
+      callback.offset = done
+    gan.fit(data.make_dataset(config, images, step), epochs=epoch + 1, initial_epoch=epoch,
+            steps_per_epoch=steps_per_epoch - done, callbacks=callbacks, verbose=_verbosity())
+    for callback in callbacks:
+      callback.offset = 0
+    epoch += 1
+    if gan.stop_training or epoch >= config.epochs:
+      return
+  gan.fit(data.make_dataset(config, images, epoch * steps_per_epoch), epochs=config.epochs,
+          initial_epoch=epoch, steps_per_epoch=steps_per_epoch, callbacks=callbacks,
+          verbose=_verbosity())
+
+
+def _verbosity():
+  return 1 if sys.stdout.isatty() else 2   # the progress bar on a terminal, one line an epoch in logs
+
+
+def restore_generator(workdir):
+  """(config, generator) from a run's config.json and latest checkpoint."""
+  config = _saved_config(workdir)
+  latest = tf.train.latest_checkpoint(os.path.join(workdir, CHECKPOINT_DIR))
+  if config is None or latest is None:
+    raise ResumeError(f"{workdir}: no {CONFIG_FILE} and checkpoint here; is it a gan_tf run folder?")
+  generator, _ = models.build_models(config)
+  tf.train.Checkpoint(generator=generator).restore(latest).expect_partial()
+  return config, generator
+
+
+# --- command line ---------------------------------------------------------------------------------
+
+_EXPERIMENT = flags.DEFINE_string("experiment", None, "Experiment in experiments/ (default: mlp, or the "
+                                  "work dir's saved config when resuming).")
+_WORKDIR = flags.DEFINE_string("workdir", None, "Run folder; default runs/<experiment>-<time>. One "
+                               "that holds checkpoints is resumed.")
+_RESUME = flags.DEFINE_bool("resume", False, "Continue the newest runs/<experiment>-* run.")
+_RUNS_DIR = flags.DEFINE_string("runs_dir", "runs", "Where new run folders are made.")
+
+_FLAG_TYPES = {str: flags.DEFINE_string, int: flags.DEFINE_integer, float: flags.DEFINE_float,
+               bool: flags.DEFINE_bool, tuple: flags.DEFINE_list}
+for _field in dataclasses.fields(Config):
+  _FLAG_TYPES[_field.type](_field.name, None, f"Override config.{_field.name} "
+                           f"(default: the experiment's; base {_field.default!r}).")
+
+
+def _overrides():
+  result = {}
+  for field in dataclasses.fields(Config):
+    if flags.FLAGS[field.name].present:
+      value = flags.FLAGS[field.name].value
+      result[field.name] = tuple(int(v) for v in value) if field.type is tuple else value
+  return result
+
+
+def _newest_run(runs_dir, name):
+  runs = [d for d in glob.glob(os.path.join(runs_dir, f"{name}-*"))
+          if tf.train.latest_checkpoint(os.path.join(d, CHECKPOINT_DIR))]
+  if not runs:
+    raise ResumeError(f"--resume: no run of {name!r} with a checkpoint under {runs_dir}/")
+  return max(runs, key=os.path.getmtime)
+
+
+def resolve(experiment, workdir, resume, runs_dir, overrides):
+  """(config, workdir) for a command line: a saved run's config when continuing it, else the experiment's."""
+  name = experiment or "mlp"
+  if resume and not workdir:
+    workdir = _newest_run(runs_dir, name)
+  saved = _saved_config(workdir) if workdir else None
+  if saved is not None and not experiment:
+    config = saved.replace(**overrides)
+  else:
+    config = get_config(name, **overrides)
+  if not workdir:
+    workdir = os.path.join(runs_dir, f"{config.name}-{datetime.datetime.now():%Y%m%d-%H%M%S}")
+  return config, workdir
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  config, workdir = resolve(_EXPERIMENT.value, _WORKDIR.value, _RESUME.value, _RUNS_DIR.value,
+                            _overrides())
+  logging.info("Work dir: %s\nConfig:\n%s", workdir, config.to_json())
+  run(config, workdir)
+  print(f"Done: {workdir}")
+
+
+USER_ERRORS = (ConfigError, data.DataError, ResumeError, files.WriteError)
+
+
+def cli(main_fn):
+  """app.run(main_fn), with a one-line message and exit code 2 for user errors and bad flags."""
+  def parse(argv):
+    try:
+      return flags.FLAGS(argv)
+    except flags.Error as e:
+      sys.stderr.write(f"error: {e}\n")
+      sys.exit(2)
+
+  def guarded(argv):
+    try:
+      main_fn(argv)
+    except USER_ERRORS as e:
+      sys.stderr.write(f"error: {e}\n")
+      sys.exit(2)
+  std_logging.getLogger("tensorflow").setLevel(std_logging.ERROR)
+  app.run(guarded, flags_parser=parse)
+
+
+if __name__ == "__main__":
+  cli(main)
