@@ -138,8 +138,10 @@ def load_images(config, split=None):
     images, labels = _load_idx(config.data_dir, split, config.image_shape)
   else:
     import tensorflow_datasets as tfds
-    arrays = tfds.load(config.dataset, split=split, batch_size=-1, as_supervised=True)
-    images, labels = tfds.as_numpy(arrays)
+    dataset = tfds.load(config.dataset, split=split, as_supervised=True)
+    batches = list(tfds.as_numpy(dataset.batch(10_000)))   # not batch_size=-1: needs a known size
+    images = np.concatenate([b[0] for b in batches]) if batches else np.zeros((0,), np.uint8)
+    labels = np.concatenate([b[1] for b in batches]) if batches else np.zeros((0,), np.int64)
   images = np.asarray(images, np.uint8).reshape((-1,) + tuple(config.image_shape))
   if len(images) == 0:
     raise DataError(f"split {split!r} of {config.data_dir or config.dataset} selects no images")

@@ -124,6 +124,7 @@ def run(config, workdir):
   images, _ = data.load_images(config)   # bad data fails here, before anything is written
   steps_per_epoch = data.steps_per_epoch(config, len(images))
   _check_resumable(config, workdir)
+  logging.info("Work dir: %s\nConfig:\n%s", workdir, config.to_json())
   with strategy.scope():
     gan, checkpoint = build_gan(config)
   outdir = workdir if chief else tempfile.mkdtemp(prefix="gan_tf-worker-")
@@ -163,7 +164,7 @@ def _fit(gan, config, images, steps_per_epoch, callbacks):
   if done:
     for callback in callbacks:
       callback.offset = done
-    gan.fit(data.make_dataset(config, images, step), epochs=epoch + 1, initial_epoch=epoch,
+    gan.fit(data.make_dataset(config, images, step), epochs=epoch + 1, initial_epoch=epoch, shuffle=False,
             steps_per_epoch=steps_per_epoch - done, callbacks=callbacks, verbose=_verbosity())
     for callback in callbacks:
       callback.offset = 0
@@ -171,7 +172,7 @@ def _fit(gan, config, images, steps_per_epoch, callbacks):
     if gan.stop_training or epoch >= config.epochs:
       return
   gan.fit(data.make_dataset(config, images, epoch * steps_per_epoch), epochs=config.epochs,
-          initial_epoch=epoch, steps_per_epoch=steps_per_epoch, callbacks=callbacks,
+          initial_epoch=epoch, steps_per_epoch=steps_per_epoch, callbacks=callbacks, shuffle=False,
           verbose=_verbosity())
 
 
@@ -243,7 +244,6 @@ def main(argv):
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   config, workdir = resolve(_EXPERIMENT.value, _WORKDIR.value, _RESUME.value, _RUNS_DIR.value,
                             _overrides())
-  logging.info("Work dir: %s\nConfig:\n%s", workdir, config.to_json())
   run(config, workdir)
   print(f"Done: {workdir}")
 
@@ -266,7 +266,9 @@ def cli(main_fn):
     except USER_ERRORS as e:
       sys.stderr.write(f"error: {e}\n")
       sys.exit(2)
-  std_logging.getLogger("tensorflow").setLevel(std_logging.ERROR)
+  # TensorFlow's own INFO lines (saver sharding, signature renames) drown ours: keep gan_tf's and warnings.
+  logging.get_absl_handler().addFilter(
+      lambda record: record.levelno >= std_logging.WARNING or "gan_tf" in record.pathname)
   app.run(guarded, flags_parser=parse)
 
 

@@ -1,0 +1,64 @@
+"""Shared fixtures: small IDX data sets written on the fly, and the real IDX folders where present."""
+import gzip
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+import pytest
+
+from gan_tf import data
+from gan_tf.config import get_config
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FASHION_DIR = os.environ.get("GAN_TF_FASHION_MNIST", "/usr/share/datasets/fashion-mnist")
+MNIST_DIR = os.environ.get("GAN_TF_MNIST", os.path.join(REPO, "..", "shared", "data", "mnist"))
+
+
+def idx_bytes(array):
+  """Encodes a uint8 array as an IDX file (the format's own header: magic, then one size per dim)."""
+  array = np.asarray(array, np.uint8)
+  magic = 0x0800 | array.ndim
+  header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
+  return header + array.tobytes()
+
+
+def write_idx_split(folder, prefix, images, labels):
+  os.makedirs(folder, exist_ok=True)
+  for kind, array in (("images-idx3", images), ("labels-idx1", labels)):
+    with gzip.open(os.path.join(folder, f"{prefix}-{kind}-ubyte.gz"), "wb") as f:
+      f.write(idx_bytes(array))
+
+
+@pytest.fixture
+def idx_dir(tmp_path):
+  """A folder of IDX .gz files: 96 'train' and 32 'test' images of blobs whose brightness is the label."""
+  rng = np.random.default_rng(0)
+  folder = str(tmp_path / "idx")
+  for prefix, n in (("train", 96), ("t10k", 32)):
+    labels = rng.integers(0, 10, n).astype(np.uint8)
+    images = (rng.random((n, 28, 28)) * 25 * (labels[:, None, None] + 1)).astype(np.uint8)
+    write_idx_split(folder, prefix, images, labels)
+  return folder
+
+
+@pytest.fixture
+def smoke_config(idx_dir):
+  return get_config("smoke", data_dir=idx_dir)
+
+
+def require_dir(path, what):
+  images = os.path.join(path, "t10k-images-idx3-ubyte.gz")
+  if not os.path.exists(images):
+    pytest.skip(f"{what} IDX files not found at {path} (install dataset-fashion-mnist / see README)")
+  return path
+
+
+@pytest.fixture
+def fashion_dir():
+  return require_dir(FASHION_DIR, "Fashion-MNIST")
+
+
+@pytest.fixture
+def mnist_dir():
+  return require_dir(MNIST_DIR, "MNIST test split")

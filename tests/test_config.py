@@ -1,0 +1,59 @@
+import pytest
+
+from gan_tf import config as config_lib, models
+from gan_tf.config import Config, ConfigError, get_config
+
+
+def test_every_experiment_loads_and_names_a_registered_model():
+  names = config_lib.experiment_names()
+  assert {"mlp", "mlp_small", "dcgan", "dcgan_tutorial", "smoke"} <= set(names)
+  for name in names:
+    config = get_config(name)
+    assert config.name == name
+    assert config.model in models.REGISTRY
+    assert config.source
+
+
+def test_config_model_names_match_the_registry():
+  assert set(config_lib.MODELS) == set(models.REGISTRY)
+
+
+def test_overrides_apply_and_keep_types():
+  config = get_config("mlp", epochs=3, d_learning_rate=1)
+  assert config.epochs == 3
+  assert config.d_learning_rate == 1.0 and isinstance(config.d_learning_rate, float)
+
+
+def test_misspelt_override_is_an_error():
+  with pytest.raises(ConfigError, match="unknown config field.*epochz"):
+    get_config("mlp", epochz=3)
+
+
+@pytest.mark.parametrize("field,value,words", [
+    ("batch_size", 0, "batch_size=0: must be >= 1"),
+    ("d_learning_rate", 0.0, "d_learning_rate=0.0: must be > 0"),
+    ("d_steps", 0, "d_steps=0: must be >= 1"),
+    ("latent_dim", -1, "latent_dim=-1: must be >= 1"),
+    ("epochs", -1, "epochs=-1: must be >= 0"),
+    ("loss", "wgan", "loss='wgan': must be one of"),
+    ("noise", "gauss", "noise='gauss': must be one of"),
+    ("strategy", "horovod", "strategy='horovod': must be one of"),
+    ("dataset", "cifar10", "dataset='cifar10': must be one of"),
+    ("batch_size", "64", "batch_size='64': expected int, got str"),
+    ("deterministic", 1, "deterministic=1: expected bool, got int"),
+])
+def test_bad_values_name_field_value_and_what_is_allowed(field, value, words):
+  with pytest.raises(ConfigError) as error:
+    get_config("mlp", **{field: value})
+  assert words in str(error.value)
+  assert "\n" not in str(error.value)
+
+
+def test_unknown_experiment_lists_known_ones():
+  with pytest.raises(ConfigError, match="experiment='mpl': unknown; known: .*'mlp'"):
+    get_config("mpl")
+
+
+def test_json_round_trip():
+  config = get_config("dcgan", epochs=7)
+  assert Config.from_json(config.to_json()) == config

@@ -1,0 +1,114 @@
+"""The train step on real steps: which weights each half-step moves, k, the penalty, the metrics."""
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from gan_tf import losses, models, train
+from gan_tf.config import get_config
+from gan_tf.gan import GAN
+
+
+def small_gan(**overrides):
+  config = get_config("smoke", **{"latent_dim": 8, **overrides})
+  gan, _ = train.build_gan(config)
+  return gan
+
+
+def real_batch(n=16, seed=0):
+  return tf.constant(np.random.default_rng(seed).uniform(-1, 1, (n, 28, 28, 1)).astype(np.float32))
+
+
+def snapshot(model):
+  return [v.numpy().copy() for v in model.trainable_variables]
+
+
+def changed(before, model):
+  return [not np.array_equal(b, v.numpy()) for b, v in zip(before, model.trainable_variables)]
+
+
+@pytest.mark.parametrize("model", ["mlp_small", "dcgan_tutorial"])
+def test_discriminator_step_changes_only_discriminator(model):
+  gan = small_gan(model=model, latent_dim=100)
+  g_before, d_before = snapshot(gan.generator), snapshot(gan.discriminator)
+  gan._discriminator_step(real_batch())
+  assert not any(changed(g_before, gan.generator))
+  assert all(changed(d_before, gan.discriminator))
+
+
+@pytest.mark.parametrize("model", ["mlp_small", "dcgan_tutorial"])
+def test_generator_step_leaves_discriminator_unchanged(model):
+  gan = small_gan(model=model, latent_dim=100)
+  g_before, d_before = snapshot(gan.generator), snapshot(gan.discriminator)
+  gan._generator_step(16)
+  assert not any(changed(d_before, gan.discriminator))
+  assert all(changed(g_before, gan.generator))   # so the gradient flowed through D into every G layer
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_k_discriminator_updates_per_generator_update(k, smoke_config):
+  gan = small_gan(d_steps=k)
+  dataset = tf.data.Dataset.from_tensors(real_batch(16 * k)).repeat(4)
+  gan.fit(dataset, epochs=1, verbose=0)
+  assert int(gan.g_optimizer.iterations) == 4
+  assert int(gan.d_optimizer.iterations) == 4 * k
+  assert int(gan.step) == 4
+
+
+def test_fit_reports_losses_and_probabilities():
+  gan = small_gan()
+  history = gan.fit(tf.data.Dataset.from_tensors(real_batch()).repeat(3), epochs=1, verbose=0)
+  logs = {k: v[-1] for k, v in history.history.items()}
+  assert set(logs) == {"d_loss", "g_loss", "d_real", "d_fake"}
+  assert 0 <= logs["d_real"] <= 1 and 0 <= logs["d_fake"] <= 1
+
+
+def test_losses_in_the_step_match_the_loss_functions():
+  """One D step's reported loss equals the loss function on the logits it saw (minimax, fixed z)."""
+  gan = small_gan(loss="minimax")
+  real = real_batch()
+  state = gan.seed_generator.state.numpy().copy()
+  fake = gan.generator(gan.sample_z(16), training=True)
+  expected = losses.minimax_discriminator_loss(gan.discriminator(real), gan.discriminator(fake))
+  gan.seed_generator.state.assign(state)                 # the step draws the same z again
+  loss, _, _ = gan._discriminator_step(real)
+  np.testing.assert_allclose(loss.numpy(), expected.numpy(), rtol=1e-5)
+
+
+def test_gradient_penalty_of_a_linear_critic():
+  """For D(x) = w.x + b the critic's gradient is w at every interpolate: GP = (||w|| - 1)^2."""
+  config = get_config("smoke", latent_dim=8)
+  generator, _ = models.build_models(config)
+  critic = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(1)])
+  gan = GAN(generator, critic)
+  w = critic.layers[-1].kernel.numpy()
+  penalty = gan._gradient_penalty(real_batch(), generator(gan.sample_z(16)))
+  np.testing.assert_allclose(penalty.numpy(), (np.linalg.norm(w) - 1) ** 2, rtol=1e-4)
+
+
+@pytest.mark.parametrize("loss", ["least_squares", "hinge", "wasserstein_gp"])
+def test_every_loss_trains_with_finite_values(loss):
+  gan = small_gan(loss=loss)
+  history = gan.fit(tf.data.Dataset.from_tensors(real_batch()).repeat(3), epochs=1, verbose=0)
+  assert all(np.isfinite(v[-1]) for v in history.history.values())
+
+
+@pytest.mark.parametrize("noise,low,high", [("uniform", -1, 1), ("normal", -10, 10)])
+def test_noise_distribution(noise, low, high):
+  z = small_gan(noise=noise).sample_z(4000).numpy()
+  assert z.shape == (4000, 8) and low <= z.min() and z.max() <= high
+  if noise == "uniform":
+    np.testing.assert_allclose(z.std(), 1 / np.sqrt(3), rtol=0.02)
+  else:
+    np.testing.assert_allclose(z.std(), 1.0, rtol=0.02)
+
+
+def test_xla_is_a_flag_that_trains():
+  # Not compared to the plain step bit for bit: under XLA the stateless RNG may pick another algorithm,
+  # so z (and so the weights) differ while the step is the same.
+  gan = small_gan(jit_compile=True)
+  assert gan.jit_compile is True
+  before = snapshot(gan.generator)
+  history = gan.fit(tf.data.Dataset.from_tensors(real_batch()).repeat(2), epochs=1, verbose=0)
+  assert all(changed(before, gan.generator))
+  assert all(np.isfinite(v[-1]) for v in history.history.values())

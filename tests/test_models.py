@@ -1,0 +1,106 @@
+"""Every network's layer output shapes and exact parameter counts, derived by hand from the sources."""
+import numpy as np
+import pytest
+
+from gan_tf import models
+from gan_tf.config import get_config
+
+
+def dense(n_in, n_out, bias=True):
+  return n_in * n_out + (n_out if bias else 0)
+
+
+def conv(k, c_in, c_out, bias=True):
+  return k * k * c_in * c_out + (c_out if bias else 0)
+
+
+def batchnorm(c):
+  return 4 * c   # gamma, beta (trainable) + moving mean, moving variance
+
+
+PARAMS = {
+    # name: (generator, discriminator)
+    "mlp": (dense(100, 256) + dense(256, 512) + dense(512, 784),           # 559,632
+            dense(784, 256) + dense(256, 128) + dense(128, 1)),             # 233,985
+    "mlp_small": (dense(100, 128) + dense(128, 784),                        # 114,064
+                  dense(784, 128) + dense(128, 1)),                         # 100,609
+    # Keras DCGAN, with the program's BatchNorm after Dense(128*7*7) (the config default).
+    "dcgan": (dense(100, 1024) + dense(1024, 6272) + batchnorm(6272) + conv(5, 128, 64) + conv(5, 64, 1),
+              conv(5, 1, 64) + conv(5, 64, 128) + dense(7 * 7 * 128, 1024) + dense(1024, 1)),
+    "dcgan_tutorial": (dense(100, 7 * 7 * 256, bias=False) + batchnorm(12544) +
+                       conv(5, 256, 128, bias=False) + batchnorm(128) +
+                       conv(5, 128, 64, bias=False) + batchnorm(64) + conv(5, 64, 1, bias=False),
+                       conv(5, 1, 64) + conv(5, 64, 128) + dense(7 * 7 * 128, 1)),
+}
+
+
+def test_hand_counts_are_the_numbers_in_the_readme():
+  assert PARAMS["mlp"] == (559_632, 233_985)
+  assert PARAMS["mlp_small"] == (114_064, 100_609)
+  assert PARAMS["dcgan"] == (6_763_777, 6_631_169)
+  assert PARAMS["dcgan_tutorial"] == (2_330_944, 212_865)
+
+
+@pytest.mark.parametrize("name", sorted(PARAMS))
+def test_parameter_counts(name):
+  generator, discriminator = models.build_models(get_config(name))
+  assert (generator.count_params(), discriminator.count_params()) == PARAMS[name]
+
+
+def test_dcgan_without_batchnorm_drops_exactly_its_parameters():
+  generator, _ = models.build_models(get_config("dcgan", g_batchnorm=False))
+  assert generator.count_params() == PARAMS["dcgan"][0] - batchnorm(6272)
+
+
+def output_shapes(model):
+  return [tuple(layer.output.shape[1:]) for layer in model.layers]
+
+
+def test_mlp_layer_shapes():
+  generator, discriminator = models.build_models(get_config("mlp"))
+  assert output_shapes(generator) == [(100,), (256,), (512,), (784,), (784,), (28, 28, 1)]
+  assert output_shapes(discriminator) == [(28, 28, 1), (784,), (256,), (128,), (1,)]
+
+
+def test_mlp_small_layer_shapes():
+  generator, discriminator = models.build_models(get_config("mlp_small"))
+  assert output_shapes(generator) == [(100,), (128,), (128,), (784,), (784,), (28, 28, 1)]
+  assert output_shapes(discriminator) == [(28, 28, 1), (784,), (128,), (128,), (1,)]
+
+
+def test_dcgan_layer_shapes():
+  generator, discriminator = models.build_models(get_config("dcgan"))
+  assert output_shapes(generator) == [
+      (100,), (1024,), (1024,), (6272,), (6272,), (6272,), (7, 7, 128), (14, 14, 128), (14, 14, 64),
+      (14, 14, 64), (28, 28, 64), (28, 28, 1), (28, 28, 1), (28, 28, 1)]
+  assert output_shapes(discriminator) == [
+      (28, 28, 1), (28, 28, 64), (28, 28, 64), (14, 14, 64), (14, 14, 128), (14, 14, 128),
+      (7, 7, 128), (6272,), (1024,), (1024,), (1,)]
+
+
+def test_dcgan_tutorial_layer_shapes():
+  generator, discriminator = models.build_models(get_config("dcgan_tutorial"))
+  assert output_shapes(generator) == [
+      (100,), (12544,), (12544,), (12544,), (7, 7, 256), (7, 7, 128), (7, 7, 128), (7, 7, 128),
+      (14, 14, 64), (14, 14, 64), (14, 14, 64), (28, 28, 1), (28, 28, 1), (28, 28, 1)]
+  assert output_shapes(discriminator) == [
+      (28, 28, 1), (14, 14, 64), (14, 14, 64), (14, 14, 64), (7, 7, 128), (7, 7, 128), (7, 7, 128),
+      (6272,), (1,)]
+
+
+@pytest.mark.parametrize("name", sorted(PARAMS))
+def test_generator_output_is_an_image_in_tanh_range_and_discriminator_a_logit(name):
+  config = get_config(name)
+  generator, discriminator = models.build_models(config)
+  z = np.random.default_rng(0).uniform(-1, 1, (3, 100)).astype(np.float32)
+  images = generator(z, training=False).numpy()
+  assert images.shape == (3, 28, 28, 1) and images.dtype == np.float32
+  assert np.all(np.abs(images) <= 1)
+  assert discriminator(images, training=False).shape == (3, 1)
+
+
+@pytest.mark.parametrize("activation,layer", [("tanh", "Activation"), ("leaky_relu", "LeakyReLU")])
+def test_dcgan_activation_is_a_config_field(activation, layer):
+  generator, _ = models.build_models(get_config("dcgan", activation=activation))
+  kinds = [type(l).__name__ for l in generator.layers]
+  assert kinds.count(layer) >= 3
