@@ -1,4 +1,6 @@
 """`python -m gan_tf` is `python -m gan_tf.train`."""
 from gan_tf import train
+from gan_tf.errors import run_main
 
-train.cli(train.main)
+train.define_flags()
+run_main(train.main)

@@ -9,6 +9,7 @@ import json
 import pkgutil
 
 import experiments
+from gan_tf.errors import UserError
 
 MODELS = ("mlp", "mlp_small", "dcgan", "dcgan_tutorial")   # models.REGISTRY
 LOSSES = ("minimax", "non_saturating", "least_squares", "hinge", "wasserstein_gp")
@@ -23,7 +24,7 @@ DATASETS = ("mnist", "fashion_mnist", "kmnist", "emnist")
 ARCHITECTURE_FIELDS = ("model", "latent_dim", "activation", "g_batchnorm", "image_shape")
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
   """A configuration value is unknown, of the wrong type or out of range."""
 
 

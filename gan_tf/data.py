@@ -13,6 +13,8 @@ import zlib
 import numpy as np
 import tensorflow as tf
 
+from gan_tf.errors import UserError
+
 IMAGE_MAGIC = 0x00000803    # IDX: unsigned byte, 3 dimensions
 LABEL_MAGIC = 0x00000801    # IDX: unsigned byte, 1 dimension
 MAX_EXAMPLES = 1_000_000    # refuse headers that claim more, before allocating anything
@@ -20,7 +22,7 @@ IDX_PREFIX = {"train": "train", "test": "t10k"}   # split name -> file prefix of
 _CHUNK = 1 << 20
 
 
-class DataError(ValueError):
+class DataError(UserError, ValueError):
   """A data file or split is missing, corrupt or not what the pipeline expects."""
 
 

@@ -16,6 +16,7 @@ import tensorflow as tf
 from absl import app, flags
 
 from gan_tf import files
+from gan_tf.errors import run_main
 
 EXPORT_DIR = "saved_model"
 
@@ -65,21 +66,18 @@ def export_generator(generator, config, path):
   return path
 
 
-_RUN = flags.DEFINE_string("run", None, "A run's work dir (with checkpoints/ and config.json).")
-_OUT = flags.DEFINE_string("out", None, f"Where to write the SavedModel; default <run>/{EXPORT_DIR}.")
-
-
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-  if not _RUN.value:
-    raise app.UsageError("--run is required: the work dir of a training run")
+  run, out = flags.FLAGS.run, flags.FLAGS.out
   from gan_tf import train   # the run's config and checkpoint rebuild the generator
-  config, generator = train.restore_generator(_RUN.value)
-  path = export_generator(generator, config, _OUT.value or os.path.join(_RUN.value, EXPORT_DIR))
+  config, generator = train.restore_generator(run)
+  path = export_generator(generator, config, out or os.path.join(run, EXPORT_DIR))
   print(json.dumps({"saved_model": path, "experiment": config.name}))
 
 
 if __name__ == "__main__":
-  from gan_tf import train
-  train.cli(main)
+  flags.DEFINE_string("run", None, "A run's work dir (with checkpoints/ and config.json).",
+                      required=True)
+  flags.DEFINE_string("out", None, f"Where to write the SavedModel; default <run>/{EXPORT_DIR}.")
+  run_main(main)

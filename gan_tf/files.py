@@ -4,8 +4,10 @@ import os
 import shutil
 import tempfile
 
+from gan_tf.errors import UserError
 
-class WriteError(OSError):
+
+class WriteError(UserError, OSError):
   """A file or folder could not be written; the previous version, if any, is intact."""
 
 

@@ -6,7 +6,6 @@ is a flag. Re-running into a work dir that holds checkpoints (or `--resume`) con
 import dataclasses
 import datetime
 import glob
-import logging as std_logging
 import os
 import shutil
 import sys
@@ -18,14 +17,15 @@ from absl import app, flags, logging
 
 from gan_tf import callbacks as callbacks_lib
 from gan_tf import data, export, files, gan as gan_lib, models
-from gan_tf.config import ARCHITECTURE_FIELDS, Config, ConfigError, get_config
+from gan_tf.config import ARCHITECTURE_FIELDS, Config, get_config
+from gan_tf.errors import UserError, run_main
 
 CONFIG_FILE = "config.json"
 CHECKPOINT_DIR = "checkpoints"
 POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
 
 
-class ResumeError(ValueError):
+class ResumeError(UserError, ValueError):
   """A work dir's checkpoint cannot continue with this configuration."""
 
 
@@ -77,9 +77,14 @@ def build_gan(config):
   gan.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, loss=config.loss,
               d_steps=config.d_steps, gp_weight=config.gp_weight, jit_compile=config.jit_compile,
               steps_per_execution=config.steps_per_execution)
+  # Layers' own RNG states (Dropout) are Keras variables that TF's object graph does not reach: list
+  # them, or a resumed run would draw other dropout masks than an uninterrupted one.
+  layer_seeds = [v for v in generator.variables + discriminator.variables
+                 if v.path.endswith("seed_generator_state")]
   checkpoint = tf.train.Checkpoint(generator=generator, discriminator=discriminator,
                                    d_optimizer=d_optimizer, g_optimizer=g_optimizer,
-                                   noise_seed=gan.seed_generator.state, step=gan.step)
+                                   noise_seed=gan.seed_generator.state, layer_seeds=layer_seeds,
+                                   step=gan.step)
   return gan, checkpoint
 
 
@@ -193,18 +198,19 @@ def restore_generator(workdir):
 
 # --- command line ---------------------------------------------------------------------------------
 
-_EXPERIMENT = flags.DEFINE_string("experiment", None, "Experiment in experiments/ (default: mlp, or the "
-                                  "work dir's saved config when resuming).")
-_WORKDIR = flags.DEFINE_string("workdir", None, "Run folder; default runs/<experiment>-<time>. One "
-                               "that holds checkpoints is resumed.")
-_RESUME = flags.DEFINE_bool("resume", False, "Continue the newest runs/<experiment>-* run.")
-_RUNS_DIR = flags.DEFINE_string("runs_dir", "runs", "Where new run folders are made.")
-
-_FLAG_TYPES = {str: flags.DEFINE_string, int: flags.DEFINE_integer, float: flags.DEFINE_float,
-               bool: flags.DEFINE_bool, tuple: flags.DEFINE_list}
-for _field in dataclasses.fields(Config):
-  _FLAG_TYPES[_field.type](_field.name, None, f"Override config.{_field.name} "
-                           f"(default: the experiment's; base {_field.default!r}).")
+def define_flags():
+  """--experiment, --workdir, --resume, --runs_dir, and one override flag per Config field."""
+  flags.DEFINE_string("experiment", None, "Experiment in experiments/ (default: mlp, or the work dir's "
+                      "saved config when resuming).")
+  flags.DEFINE_string("workdir", None, "Run folder; default runs/<experiment>-<time>. One that holds "
+                      "checkpoints is resumed.")
+  flags.DEFINE_bool("resume", False, "Continue the newest runs/<experiment>-* run.")
+  flags.DEFINE_string("runs_dir", "runs", "Where new run folders are made.")
+  define = {str: flags.DEFINE_string, int: flags.DEFINE_integer, float: flags.DEFINE_float,
+            bool: flags.DEFINE_bool, tuple: flags.DEFINE_list}
+  for field in dataclasses.fields(Config):
+    define[field.type](field.name, None, f"Override config.{field.name} (default: the experiment's; "
+                       f"base {field.default!r}).")
 
 
 def _overrides():
@@ -242,35 +248,12 @@ def resolve(experiment, workdir, resume, runs_dir, overrides):
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-  config, workdir = resolve(_EXPERIMENT.value, _WORKDIR.value, _RESUME.value, _RUNS_DIR.value,
-                            _overrides())
+  f = flags.FLAGS
+  config, workdir = resolve(f.experiment, f.workdir, f.resume, f.runs_dir, _overrides())
   run(config, workdir)
   print(f"Done: {workdir}")
 
 
-USER_ERRORS = (ConfigError, data.DataError, ResumeError, files.WriteError)
-
-
-def cli(main_fn):
-  """app.run(main_fn), with a one-line message and exit code 2 for user errors and bad flags."""
-  def parse(argv):
-    try:
-      return flags.FLAGS(argv)
-    except flags.Error as e:
-      sys.stderr.write(f"error: {e}\n")
-      sys.exit(2)
-
-  def guarded(argv):
-    try:
-      main_fn(argv)
-    except USER_ERRORS as e:
-      sys.stderr.write(f"error: {e}\n")
-      sys.exit(2)
-  # TensorFlow's own INFO lines (saver sharding, signature renames) drown ours: keep gan_tf's and warnings.
-  logging.get_absl_handler().addFilter(
-      lambda record: record.levelno >= std_logging.WARNING or "gan_tf" in record.pathname)
-  app.run(guarded, flags_parser=parse)
-
-
 if __name__ == "__main__":
-  cli(main)
+  define_flags()
+  run_main(main)

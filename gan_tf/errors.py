@@ -1,0 +1,31 @@
+"""Errors caused by what a person passed in (flags, files, folders): the command line prints them as one
+line and exits with code 2, instead of a traceback."""
+import logging as std_logging
+import sys
+
+from absl import app, flags, logging
+
+
+class UserError(Exception):
+  """Bad input from a person; the message says what was wrong and what to do."""
+
+
+def run_main(main_fn):
+  """app.run(main_fn), with one line and exit code 2 for a UserError or a bad flag."""
+  def parse(argv):
+    try:
+      return flags.FLAGS(argv)
+    except flags.Error as e:
+      sys.stderr.write(f"error: {e}\n")
+      sys.exit(2)
+
+  def guarded(argv):
+    try:
+      main_fn(argv)
+    except UserError as e:
+      sys.stderr.write(f"error: {e}\n")
+      sys.exit(2)
+  # TensorFlow's own INFO lines (saver sharding, signature renames) drown ours: keep gan_tf's and warnings.
+  logging.get_absl_handler().addFilter(
+      lambda record: record.levelno >= std_logging.WARNING or "gan_tf" in record.pathname)
+  app.run(guarded, flags_parser=parse)

@@ -1,0 +1,50 @@
+"""A PNG grid of samples from an exported generator, using only the SavedModel (no gan_tf model code).
+
+Run: `python -m gan_tf.generate --model=runs/mlp-.../saved_model --n=64 --seed=0 --out=grid.png`
+(or `make generate MODEL=...`). A SavedModel is a program: load one only from a source you trust.
+"""
+import json
+import os
+
+import tensorflow as tf
+from absl import app, flags
+
+from gan_tf import images
+from gan_tf.errors import UserError, run_main
+
+
+
+class ModelError(UserError, ValueError):
+  """The folder is not a gan_tf SavedModel."""
+
+
+def load_sampler(path):
+  """The SavedModel's `sample` signature, checked to be one gan_tf wrote."""
+  if not os.path.exists(os.path.join(path or "", "saved_model.pb")):
+    raise ModelError(f"{path}: no saved_model.pb; pass --model=<run>/saved_model")
+  loaded = tf.saved_model.load(path)
+  if "sample" not in loaded.signatures:
+    raise ModelError(f"{path}: has no 'sample' signature; was it written by gan_tf.export?")
+  return loaded.signatures["sample"]
+
+
+def sample(path, n, seed):
+  """uint8 [n, 28, 28, 1] images from the SavedModel at path."""
+  return load_sampler(path)(n=tf.constant(n, tf.int32), seed=tf.constant(seed, tf.int64))["images"].numpy()
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  f = flags.FLAGS
+  pixels = sample(f.model, f.n, f.seed)
+  images.save_png(images.grid(pixels), f.out)
+  print(json.dumps({"out": f.out, "n": int(pixels.shape[0]), "seed": f.seed}))
+
+
+if __name__ == "__main__":
+  flags.DEFINE_string("model", None, "SavedModel folder written by gan_tf.export.")
+  flags.DEFINE_integer("n", 64, "How many images.", lower_bound=1, upper_bound=4096)
+  flags.DEFINE_integer("seed", 0, "Seed of z: the same seed gives the same images.")
+  flags.DEFINE_string("out", "grid.png", "PNG file to write.")
+  run_main(main)

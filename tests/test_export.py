@@ -1,0 +1,118 @@
+"""The SavedModel: loaded in a Python that never imports gan_tf, saved_model_cli, TFLite, generate."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from conftest import REPO
+from gan_tf import export, train
+
+LOADER = r"""
+import json, sys
+import numpy as np, tensorflow as tf
+model = tf.saved_model.load(sys.argv[1])
+z = np.load(sys.argv[2])
+served = model.signatures["serving_default"](z=tf.constant(z))["images"].numpy()
+a = model.signatures["sample"](n=tf.constant(5), seed=tf.constant(7, tf.int64))["images"].numpy()
+b = model.signatures["sample"](n=tf.constant(5), seed=tf.constant(7, tf.int64))["images"].numpy()
+c = model.signatures["sample"](n=tf.constant(5), seed=tf.constant(8, tf.int64))["images"].numpy()
+meta = {k: np.asarray(v.numpy()).tolist() for k, v in model.signatures["metadata"]().items()}
+np.save(sys.argv[3], served)
+print(json.dumps({
+    "gan_tf_imported": any(m.startswith("gan_tf") for m in sys.modules),
+    "sample_dtype": str(a.dtype), "sample_shape": list(a.shape),
+    "same_seed_equal": bool(np.array_equal(a, b)), "other_seed_differs": not np.array_equal(a, c),
+    "metadata": {k: v.decode() if isinstance(v, bytes) else v for k, v in meta.items()}}))
+"""
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, request):
+  from conftest import write_idx_split
+  from gan_tf.config import get_config
+  folder = tmp_path_factory.mktemp("data")
+  rng = np.random.default_rng(0)
+  write_idx_split(str(folder), "train", rng.integers(0, 255, (64, 28, 28)), np.zeros(64))
+  workdir = str(tmp_path_factory.mktemp("run"))
+  config = get_config("smoke", data_dir=str(folder), epochs=1, model="dcgan_tutorial")
+  gan = train.run(config, workdir)
+  return config, gan, os.path.join(workdir, export.EXPORT_DIR)
+
+
+def test_export_serves_in_a_process_without_gan_tf(trained, tmp_path):
+  config, gan, path = trained
+  z = np.random.default_rng(1).uniform(-1, 1, (3, 100)).astype(np.float32)
+  np.save(tmp_path / "z.npy", z)
+  result = subprocess.run([sys.executable, "-c", LOADER, path, str(tmp_path / "z.npy"),
+                           str(tmp_path / "out.npy")], capture_output=True, text=True, timeout=300,
+                          cwd=str(tmp_path), env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+  assert result.returncode == 0, result.stderr[-2000:]
+  report = json.loads(result.stdout.strip().splitlines()[-1])
+  assert report["gan_tf_imported"] is False
+  assert report["sample_dtype"] == "uint8" and report["sample_shape"] == [5, 28, 28, 1]
+  assert report["same_seed_equal"] and report["other_seed_differs"]
+  assert report["metadata"] == {"experiment": "smoke", "latent_dim": 100, "noise": "uniform",
+                                "source": "tests only"}
+  expected = gan.generator(z, training=False).numpy()    # BatchNorm in inference mode, as exported
+  np.testing.assert_allclose(np.load(tmp_path / "out.npy"), expected, atol=1e-5)
+
+
+def test_saved_model_cli_shows_and_runs_it(trained, tmp_path):
+  _, _, path = trained
+  cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+  shown = subprocess.run([cli, "show", "--all", "--dir", path], capture_output=True, text=True,
+                         timeout=300, env=env)
+  assert shown.returncode == 0, shown.stderr[-2000:]
+  for words in ("signature_def['serving_default']", "signature_def['sample']",
+                "signature_def['metadata']", "outputs['images']", "inputs['z']"):
+    assert words in shown.stdout
+  np.save(tmp_path / "n.npy", np.int32(2))
+  np.save(tmp_path / "seed.npy", np.int64(3))
+  ran = subprocess.run([cli, "run", "--dir", path, "--tag_set", "serve", "--signature_def", "sample",
+                        "--inputs", f"n={tmp_path / 'n.npy'};seed={tmp_path / 'seed.npy'}"],
+                       capture_output=True, text=True, timeout=300, env=env)
+  assert ran.returncode == 0, ran.stderr[-2000:]
+  assert "Result for output key images" in ran.stdout
+
+
+def test_tflite_conversion_matches(trained):
+  _, gan, path = trained
+  converter = tf.lite.TFLiteConverter.from_saved_model(path, signature_keys=["serving_default"])
+  interpreter = tf.lite.Interpreter(model_content=converter.convert())
+  runner = interpreter.get_signature_runner("serving_default")
+  z = np.random.default_rng(2).uniform(-1, 1, (1, 100)).astype(np.float32)
+  np.testing.assert_allclose(runner(z=z)["images"], gan.generator(z, training=False).numpy(),
+                             atol=1e-4)
+
+
+def test_export_cli_and_generate_cli(trained, tmp_path):
+  config, _, path = trained
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+  run_dir = os.path.dirname(path)
+  out = str(tmp_path / "exported")
+  exported = subprocess.run([sys.executable, "-m", "gan_tf.export", f"--run={run_dir}", f"--out={out}"],
+                            capture_output=True, text=True, timeout=300, cwd=REPO, env=env)
+  assert exported.returncode == 0, exported.stderr[-2000:]
+  assert os.path.exists(os.path.join(out, "saved_model.pb"))
+  assert not [n for n in os.listdir(tmp_path) if n.startswith(".tmp")]
+  grid = str(tmp_path / "grid.png")
+  generated = subprocess.run([sys.executable, "-m", "gan_tf.generate", f"--model={out}", "--n=9",
+                              "--seed=0", f"--out={grid}"], capture_output=True, text=True,
+                             timeout=300, cwd=REPO, env=env)
+  assert generated.returncode == 0, generated.stderr[-2000:]
+  from PIL import Image
+  assert Image.open(grid).size == (2 * (3 * 30 + 2),) * 2
+
+
+def test_export_replaces_a_previous_model_whole(trained, tmp_path):
+  config, gan, _ = trained
+  path = str(tmp_path / "model")
+  export.export_generator(gan.generator, config, path)
+  export.export_generator(gan.generator, config, path)
+  assert sorted(os.listdir(tmp_path)) == ["model"]
+  assert tf.saved_model.load(path).signatures["sample"] is not None
