@@ -4,6 +4,7 @@ Step-level scalars are written at the true global step (epoch * steps_per_epoch 
 run's curves continue where they stopped; Keras's TensorBoard callback adds the per-epoch curves.
 """
 import glob
+import math
 import os
 import time
 
@@ -12,6 +13,8 @@ import numpy as np
 import tensorflow as tf
 
 from gan_tf import images
+from gan_tf.errors import TrainingError
+from gan_tf.files import WriteError
 
 SAMPLES_DIR = "samples"
 SUMMARY_DIR = "gan"      # our own tf.summary writer, beside Keras's train/ writer
@@ -117,9 +120,17 @@ class Checkpointer(_StepCallback):
     self.last_saved = None
 
   def _save(self, step):
-    if step != self.last_saved:
+    if step == self.last_saved:
+      return
+    if not all_finite(self.model.generator.weights + self.model.discriminator.weights):
+      # Never save a diverged state: the latest checkpoint must always be one worth resuming.
+      raise DivergenceError(f"step {step}: a weight is NaN or infinite")
+    try:
       self.manager.save(checkpoint_number=step)
-      self.last_saved = step
+    except (tf.errors.OpError, OSError) as e:   # TF writes to a temporary name: the last one is intact
+      raise WriteError(f"cannot write checkpoint {self.manager.directory}: "
+                       f"{getattr(e, 'message', e)}") from e
+    self.last_saved = step
 
   def on_train_batch_end(self, batch, logs=None):
     step = self.global_step(batch)
@@ -130,6 +141,26 @@ class Checkpointer(_StepCallback):
 
   def on_epoch_end(self, epoch, logs=None):
     self._save((epoch + 1) * self.steps_per_epoch)
+
+
+class DivergenceError(TrainingError):
+  """A loss or a weight became NaN or infinite."""
+
+
+def all_finite(variables):
+  """Whether every value of every variable is finite (one reduction, one sync)."""
+  floats = [v for v in variables if tf.as_dtype(v.dtype).is_floating]
+  return bool(tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in floats]))
+
+
+class DivergenceGuard(_StepCallback):
+  """Stops training at the first step whose losses are not finite, naming the step and the losses."""
+
+  def on_train_batch_end(self, batch, logs=None):
+    values = {k: float(v) for k, v in (logs or {}).items()}
+    if not all(math.isfinite(v) for v in values.values()):
+      shown = ", ".join(f"{k}={v:.4g}" for k, v in sorted(values.items()))
+      raise DivergenceError(f"training diverged at step {self.global_step(batch)}: {shown}")
 
 
 class BothLossesPlateau(keras.callbacks.Callback):
@@ -166,6 +197,7 @@ def make_callbacks(config, workdir, manager, steps_per_epoch, start_step=0):
   writer = tf.summary.create_file_writer(os.path.join(workdir, SUMMARY_DIR))
   images_per_step = config.batch_size * config.d_steps
   callbacks = [
+      DivergenceGuard(steps_per_epoch),   # first: nothing else sees a diverged step
       keras.callbacks.TensorBoard(log_dir=workdir, update_freq="epoch", write_graph=False),
       ScalarLogger(writer, config.log_every, steps_per_epoch, images_per_step),
       SampleGrid(workdir, fixed_z(config), config.sample_every, config.epochs, writer),

@@ -1,5 +1,5 @@
-"""Errors caused by what a person passed in (flags, files, folders): the command line prints them as one
-line and exits with code 2, instead of a traceback."""
+"""Errors the command line reports as one line instead of a traceback: exit code 2 for bad input from a
+person (flags, files, folders), 3 for a training run that diverged."""
 import logging as std_logging
 import sys
 
@@ -10,8 +10,12 @@ class UserError(Exception):
   """Bad input from a person; the message says what was wrong and what to do."""
 
 
+class TrainingError(Exception):
+  """Training cannot go on (it diverged); the work dir holds the last good state."""
+
+
 def run_main(main_fn):
-  """app.run(main_fn), with one line and exit code 2 for a UserError or a bad flag."""
+  """app.run(main_fn), with one line and exit code 2 for a UserError or a bad flag, 3 for TrainingError."""
   def parse(argv):
     try:
       return flags.FLAGS(argv)
@@ -25,6 +29,9 @@ def run_main(main_fn):
     except UserError as e:
       sys.stderr.write(f"error: {e}\n")
       sys.exit(2)
+    except TrainingError as e:
+      sys.stderr.write(f"error: {e}\n")
+      sys.exit(3)
   # TensorFlow's own INFO lines (saver sharding, signature renames) drown ours: keep gan_tf's and warnings.
   logging.get_absl_handler().addFilter(
       lambda record: record.levelno >= std_logging.WARNING or "gan_tf" in record.pathname)

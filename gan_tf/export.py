@@ -19,6 +19,7 @@ from gan_tf import files
 from gan_tf.errors import run_main
 
 EXPORT_DIR = "saved_model"
+MAX_SAMPLE = 65536   # one call's images; more would be a memory bomb, not a request
 
 
 def to_uint8(images):
@@ -39,9 +40,13 @@ def export_generator(generator, config, path):
   latent_dim, noise = config.latent_dim, config.noise
 
   def serve(z):
+    tf.debugging.assert_equal(tf.shape(z)[1], latent_dim,
+                              message=f"z must be float32 [batch, {latent_dim}]")
     return {"images": tf.cast(generator(z, training=False), tf.float32)}
 
   def sample(n, seed):
+    tf.debugging.assert_equal(tf.logical_and(n >= 1, n <= MAX_SAMPLE), True,
+                              message=f"n must be in [1, {MAX_SAMPLE}]")
     images = generator(sample_noise(n, seed, latent_dim, noise), training=False)
     return {"images": to_uint8(tf.cast(images, tf.float32))}
 

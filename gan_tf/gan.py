@@ -24,6 +24,9 @@ class GAN(keras.Model):
     super().__init__(**kwargs)
     self.generator = generator
     self.discriminator = discriminator
+    # Both networks are built: under a tf.distribute strategy fit() would otherwise build the GAN by
+    # calling it on a batch of real images, which call() (z -> images) cannot take.
+    self.built = True
     self.latent_dim = generator.input_shape[-1]
     self.noise = noise
     self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
@@ -57,20 +60,23 @@ class GAN(keras.Model):
     return self.generator(z, training=training)
 
   def sample_z(self, batch_size):
-    """z for this replica's batch_size examples.
+    """z for this replica's batch_size examples, its slice of the global batch's z."""
+    def draw(n):
+      if self.noise == "uniform":
+        return keras.random.uniform((n, self.latent_dim), -1.0, 1.0, seed=self.seed_generator)
+      return keras.random.normal((n, self.latent_dim), seed=self.seed_generator)
+    return self._replica_slice(draw, batch_size)
 
-    Every replica draws the global batch's z from the same seed state and keeps its own slice, so a
-    replicated step sees exactly the z a single device would see for the same global batch.
+  def _replica_slice(self, draw, batch_size):
+    """This replica's batch_size rows of draw(n), n the global batch size.
+
+    Every replica draws for the global batch from the same seed state and keeps its own slice, so a
+    replicated step sees exactly the noise a single device would see for the same global batch.
     """
     context = tf.distribute.get_replica_context()
     replicas = context.num_replicas_in_sync if context else 1
     replica = context.replica_id_in_sync_group if context else 0
-    shape = (batch_size * replicas, self.latent_dim)
-    if self.noise == "uniform":
-      z = keras.random.uniform(shape, -1.0, 1.0, seed=self.seed_generator)
-    else:
-      z = keras.random.normal(shape, seed=self.seed_generator)
-    return z[replica * batch_size:(replica + 1) * batch_size]
+    return draw(batch_size * replicas)[replica * batch_size:(replica + 1) * batch_size]
 
   def train_step(self, data):
     real_batches = tf.split(data, self.d_steps) if self.d_steps > 1 else [data]
@@ -105,7 +111,8 @@ class GAN(keras.Model):
     return loss
 
   def _gradient_penalty(self, real_images, fake_images):
-    eps = keras.random.uniform([tf.shape(real_images)[0], 1, 1, 1], seed=self.seed_generator)
+    eps = self._replica_slice(lambda n: keras.random.uniform([n, 1, 1, 1], seed=self.seed_generator),
+                              tf.shape(real_images)[0])
     mixed = eps * tf.cast(real_images, fake_images.dtype) + (1.0 - eps) * fake_images
     with tf.GradientTape() as tape:
       tape.watch(mixed)

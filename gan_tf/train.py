@@ -16,7 +16,7 @@ import tensorflow as tf
 from absl import app, flags, logging
 
 from gan_tf import callbacks as callbacks_lib
-from gan_tf import data, export, files, gan as gan_lib, models
+from gan_tf import data, export, files, gan as gan_lib, images as images_lib, models
 from gan_tf.config import ARCHITECTURE_FIELDS, Config, get_config
 from gan_tf.errors import UserError, run_main
 
@@ -41,6 +41,18 @@ def make_strategy(name):
     tf.tpu.experimental.initialize_tpu_system(resolver)
     return tf.distribute.TPUStrategy(resolver)
   return tf.distribute.get_strategy()
+
+
+def split_cpu(n):
+  """Makes the CPU n logical devices (0: leaves it as is); TF must not have initialized its devices yet."""
+  if not n:
+    return
+  cpu = tf.config.list_physical_devices("CPU")[0]
+  try:
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * n)
+  except RuntimeError as e:   # devices already initialized: fine only if they are already split so
+    if len(tf.config.list_logical_devices("CPU")) != n:
+      raise UserError(f"cpu_devices={n}: TF has already initialized its devices ({e})") from e
 
 
 def is_chief(strategy):
@@ -123,6 +135,7 @@ def run(config, workdir):
   Returns:
     The trained GAN (keras.Model).
   """
+  split_cpu(config.cpu_devices)   # first: anything below may make TF initialize its devices
   _setup(config)
   strategy = make_strategy(config.strategy)
   chief = is_chief(strategy)
@@ -141,6 +154,9 @@ def run(config, workdir):
     if chief and manager.latest_checkpoint:
       checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
       logging.info("Resumed from %s at step %d", manager.latest_checkpoint, int(gan.step))
+      # The checkpoint holds the old learning rates; a resumed run uses the ones it was given.
+      gan.d_optimizer.learning_rate = config.d_learning_rate
+      gan.g_optimizer.learning_rate = config.g_learning_rate
     elif not chief:
       # Workers start from the chief's checkpoint too, so all replicas hold the same weights.
       latest = tf.train.latest_checkpoint(os.path.join(workdir, CHECKPOINT_DIR))
@@ -150,13 +166,30 @@ def run(config, workdir):
                  "(%d replicas), precision=%s", config.name, config.source, len(images),
                  steps_per_epoch, config.jit_compile, config.strategy,
                  strategy.num_replicas_in_sync, config.mixed_precision)
-    _fit(gan, config, images, steps_per_epoch,
-         callbacks_lib.make_callbacks(config, outdir, manager, steps_per_epoch))
+    try:
+      _fit(gan, config, images, steps_per_epoch,
+           callbacks_lib.make_callbacks(config, outdir, manager, steps_per_epoch))
+    except callbacks_lib.DivergenceError as e:
+      raise callbacks_lib.DivergenceError(
+          f"{e}. {_restore_last_good(gan, checkpoint, manager, config, outdir)}") from None
     export.export_generator(gan.generator, config, os.path.join(outdir, export.EXPORT_DIR))
   finally:
     if not chief:
       shutil.rmtree(outdir, ignore_errors=True)
   return gan
+
+
+def _restore_last_good(gan, checkpoint, manager, config, workdir):
+  """Loads the latest (always finite) checkpoint back and writes its samples; says what it did."""
+  if not manager.latest_checkpoint:
+    return "No checkpoint was written before it diverged; lower the learning rates or change the loss"
+  checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+  step = int(gan.step)
+  path = os.path.join(workdir, callbacks_lib.SAMPLES_DIR, f"last_good_step_{step}.png")
+  pixels = gan.generator(callbacks_lib.fixed_z(config), training=False).numpy()
+  images_lib.save_png(images_lib.grid(pixels), path)
+  return (f"The work dir's latest checkpoint is the last good state, step {step} (samples: {path}); "
+          "resuming repeats the same steps: lower the learning rates or change the loss first")
 
 
 def _fit(gan, config, images, steps_per_epoch, callbacks):

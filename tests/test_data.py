@@ -1,13 +1,9 @@
 """The data pipeline: IDX and tfds sources, split specs, batches, order, and errors for bad files."""
-import gzip
-import os
-
 import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from conftest import idx_bytes, write_idx_split
 from gan_tf import data
 from gan_tf.config import get_config
 from gan_tf.data import DataError
@@ -86,88 +82,3 @@ def test_mnist_test_split_only(mnist_dir):
   assert images.shape == (8000, 28, 28, 1) and set(labels.tolist()) == set(range(10))
   with pytest.raises(DataError, match=r"Unknown split 'train'.*files here give splits \['test'\]"):
     data.load_images(config, "train")
-
-
-# --- bad input: one error, naming the file and the problem ---------------------------------------
-
-def rewrite(folder, name, payload, compress=True):
-  path = os.path.join(folder, name)
-  with (gzip.open if compress else open)(path, "wb") as f:
-    f.write(payload)
-  return path
-
-
-def test_missing_folder(smoke_config):
-  with pytest.raises(DataError, match="data_dir '/nonexistent' is not a folder"):
-    data.load_images(smoke_config.replace(data_dir="/nonexistent"))
-
-
-def test_folder_without_idx_files(smoke_config, tmp_path):
-  with pytest.raises(DataError, match="no IDX files found"):
-    data.load_images(smoke_config.replace(data_dir=str(tmp_path)))
-
-
-def test_missing_label_file(smoke_config):
-  os.remove(os.path.join(smoke_config.data_dir, "train-labels-idx1-ubyte.gz"))
-  with pytest.raises(DataError, match="train-labels-idx1-ubyte.gz: file not found"):
-    data.load_images(smoke_config)
-
-
-def test_truncated_gzip(smoke_config):
-  path = os.path.join(smoke_config.data_dir, "train-images-idx3-ubyte.gz")
-  raw = open(path, "rb").read()
-  open(path, "wb").write(raw[:len(raw) // 2])
-  with pytest.raises(DataError, match="train-images-idx3-ubyte.gz: cannot decompress.*truncated"):
-    data.load_images(smoke_config)
-
-
-def test_not_gzip(smoke_config):
-  rewrite(smoke_config.data_dir, "train-images-idx3-ubyte.gz", b"plain text, not gzip" * 10, False)
-  with pytest.raises(DataError, match="cannot decompress.*not gzip"):
-    data.load_images(smoke_config)
-
-
-def test_wrong_magic(smoke_config):
-  rewrite(smoke_config.data_dir, "train-images-idx3-ubyte.gz", b"\x00\x00\x08\x09" + bytes(100))
-  with pytest.raises(DataError, match="IDX magic number 0x00000809"):
-    data.load_images(smoke_config)
-
-
-def test_counts_disagree(smoke_config):
-  rewrite(smoke_config.data_dir, "train-labels-idx1-ubyte.gz", idx_bytes(np.zeros(95)))
-  with pytest.raises(DataError, match="96 images but .*train-labels-idx1-ubyte.gz has 95 labels"):
-    data.load_images(smoke_config)
-
-
-def test_images_not_28x28(smoke_config):
-  write_idx_split(smoke_config.data_dir, "train", np.zeros((4, 32, 32)), np.zeros(4))
-  with pytest.raises(DataError, match="images are 32x32, expected 28x28"):
-    data.load_images(smoke_config)
-
-
-def test_data_shorter_than_header_says(smoke_config):
-  payload = idx_bytes(np.zeros((10, 28, 28)))[:-100]
-  rewrite(smoke_config.data_dir, "train-images-idx3-ubyte.gz", payload)
-  with pytest.raises(DataError, match=r"bytes of data, the header \[10, 28, 28\] needs 7840"):
-    data.load_images(smoke_config)
-
-
-def test_huge_count_refused_before_allocating():
-  header = (0x0803).to_bytes(4, "big") + (4_000_000_000).to_bytes(4, "big") + (28).to_bytes(4, "big") * 2
-  with pytest.raises(DataError, match="claims 4000000000 examples"):
-    data.parse_idx(header)
-
-
-def test_empty_slice(smoke_config):
-  with pytest.raises(DataError, match=r"split 'train\[5:5\]' .* selects no images"):
-    data.load_images(smoke_config, "train[5:5]")
-
-
-def test_bad_split_spec(smoke_config):
-  with pytest.raises(DataError, match=r"split 'train\[:abc\]'"):
-    data.load_images(smoke_config, "train[:abc]")
-
-
-def test_fewer_images_than_one_step(smoke_config):
-  with pytest.raises(DataError, match="the split has 96 images, fewer than one step needs"):
-    data.steps_per_epoch(smoke_config.replace(batch_size=64, d_steps=2), 96)
