@@ -11,6 +11,7 @@ import time
 import keras
 import numpy as np
 import tensorflow as tf
+from absl import logging
 
 from gan_tf import images
 from gan_tf.errors import TrainingError
@@ -75,6 +76,7 @@ class ScalarLogger(_StepCallback):
 
   def on_train_begin(self, logs=None):
     self.last_step, self.last_time = None, time.perf_counter()
+    self.first = True
 
   def on_epoch_begin(self, epoch, logs=None):
     super().on_epoch_begin(epoch, logs)
@@ -82,6 +84,9 @@ class ScalarLogger(_StepCallback):
 
   def on_train_batch_end(self, batch, logs=None):
     step = self.global_step(batch)
+    if self.first:
+      self.first = False
+      logging.info("first train step done at %.1fs after process start", process_seconds())
     if self.last_step is None:
       self.last_step = step - 1 - batch
     self.epoch_steps = batch + 1
@@ -102,6 +107,21 @@ class ScalarLogger(_StepCallback):
     with self.writer.as_default(step=epoch + 1):
       tf.summary.scalar("epoch_images_per_second", self.epoch_steps * self.images_per_step / seconds)
     self.writer.flush()
+
+
+def process_seconds():
+  """Seconds since this process started (Linux /proc; elsewhere since gan_tf was imported)."""
+  try:
+    with open("/proc/self/stat") as f:
+      start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+    with open("/proc/uptime") as f:
+      uptime = float(f.read().split()[0])
+    return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+  except (OSError, ValueError, IndexError):
+    return time.perf_counter() - _IMPORTED
+
+
+_IMPORTED = time.perf_counter()
 
 
 def _learning_rate(optimizer):

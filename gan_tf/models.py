@@ -19,8 +19,9 @@ def _batchnorm(config, **kwargs):
 
 
 def _image_out(x, config):
-  x = layers.Activation("tanh", dtype="float32")(x)
-  return layers.Reshape(config.image_shape)(x)
+  if tuple(x.shape[1:]) != tuple(config.image_shape):
+    x = layers.Reshape(config.image_shape)(x)
+  return layers.Activation("tanh", dtype="float32")(x)   # last: nothing casts the images back
 
 
 def _logit_out(x):

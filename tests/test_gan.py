@@ -112,3 +112,37 @@ def test_xla_is_a_flag_that_trains():
   history = gan.fit(tf.data.Dataset.from_tensors(real_batch()).repeat(2), epochs=1, verbose=0)
   assert all(changed(before, gan.generator))
   assert all(np.isfinite(v[-1]) for v in history.history.values())
+
+
+@pytest.fixture
+def float16_policy():
+  yield
+  keras.mixed_precision.set_global_policy("float32")
+
+
+def test_float16_overflow_skips_the_step_and_lowers_the_scale(float16_policy):
+  config = get_config("smoke", latent_dim=8, mixed_precision="float16")
+  train._setup(config)
+  gan, _ = train.build_gan(config)
+  assert isinstance(gan.d_optimizer, keras.optimizers.LossScaleOptimizer)
+  assert isinstance(gan.g_optimizer, keras.optimizers.LossScaleOptimizer)
+  assert gan.d_optimizer is not gan.g_optimizer
+  before, scale = snapshot(gan.discriminator), float(gan.d_optimizer.dynamic_scale)
+  gan._discriminator_step(tf.fill([16, 28, 28, 1], 6e4))   # float16 activations overflow to inf
+  assert not any(changed(before, gan.discriminator))
+  assert float(gan.d_optimizer.dynamic_scale) == scale / 2
+  gan._discriminator_step(real_batch())                    # a finite step still applies
+  assert all(changed(before, gan.discriminator))
+
+
+@pytest.mark.parametrize("precision", ["bfloat16", "float16"])
+def test_mixed_precision_keeps_images_logits_and_losses_float32(precision, float16_policy):
+  config = get_config("smoke", model="dcgan_tutorial", mixed_precision=precision)
+  train._setup(config)
+  gan, _ = train.build_gan(config)
+  assert gan.generator.layers[2].compute_dtype == precision   # the body runs in low precision
+  images = gan.generator(gan.sample_z(4), training=False)
+  assert images.dtype == tf.float32
+  assert gan.discriminator(images).dtype == tf.float32
+  history = gan.fit(tf.data.Dataset.from_tensors(real_batch()).repeat(2), epochs=1, verbose=0)
+  assert all(np.isfinite(v[-1]) for v in history.history.values())

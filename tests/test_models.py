@@ -58,13 +58,13 @@ def output_shapes(model):
 
 def test_mlp_layer_shapes():
   generator, discriminator = models.build_models(get_config("mlp"))
-  assert output_shapes(generator) == [(100,), (256,), (512,), (784,), (784,), (28, 28, 1)]
+  assert output_shapes(generator) == [(100,), (256,), (512,), (784,), (28, 28, 1), (28, 28, 1)]
   assert output_shapes(discriminator) == [(28, 28, 1), (784,), (256,), (128,), (1,)]
 
 
 def test_mlp_small_layer_shapes():
   generator, discriminator = models.build_models(get_config("mlp_small"))
-  assert output_shapes(generator) == [(100,), (128,), (128,), (784,), (784,), (28, 28, 1)]
+  assert output_shapes(generator) == [(100,), (128,), (128,), (784,), (28, 28, 1), (28, 28, 1)]
   assert output_shapes(discriminator) == [(28, 28, 1), (784,), (128,), (128,), (1,)]
 
 
@@ -72,7 +72,7 @@ def test_dcgan_layer_shapes():
   generator, discriminator = models.build_models(get_config("dcgan"))
   assert output_shapes(generator) == [
       (100,), (1024,), (1024,), (6272,), (6272,), (6272,), (7, 7, 128), (14, 14, 128), (14, 14, 64),
-      (14, 14, 64), (28, 28, 64), (28, 28, 1), (28, 28, 1), (28, 28, 1)]
+      (14, 14, 64), (28, 28, 64), (28, 28, 1), (28, 28, 1)]
   assert output_shapes(discriminator) == [
       (28, 28, 1), (28, 28, 64), (28, 28, 64), (14, 14, 64), (14, 14, 128), (14, 14, 128),
       (7, 7, 128), (6272,), (1024,), (1024,), (1,)]
@@ -82,7 +82,7 @@ def test_dcgan_tutorial_layer_shapes():
   generator, discriminator = models.build_models(get_config("dcgan_tutorial"))
   assert output_shapes(generator) == [
       (100,), (12544,), (12544,), (12544,), (7, 7, 256), (7, 7, 128), (7, 7, 128), (7, 7, 128),
-      (14, 14, 64), (14, 14, 64), (14, 14, 64), (28, 28, 1), (28, 28, 1), (28, 28, 1)]
+      (14, 14, 64), (14, 14, 64), (14, 14, 64), (28, 28, 1), (28, 28, 1)]
   assert output_shapes(discriminator) == [
       (28, 28, 1), (14, 14, 64), (14, 14, 64), (14, 14, 64), (7, 7, 128), (7, 7, 128), (7, 7, 128),
       (6272,), (1,)]
