@@ -78,6 +78,8 @@ class Config:
   mixed_precision: str = "float32"
   strategy: str = "default"
   sync_batchnorm: bool = False
+  cpu_devices: int = 0                 # split the CPU into this many logical devices (0: as is), so
+                                       # "mirrored" replicates on a CPU-only host
 
   def __post_init__(self):
     for field in dataclasses.fields(self):
@@ -104,7 +106,7 @@ class Config:
                  "checkpoint_every", "checkpoints_to_keep", "log_every", "steps_per_execution"):
       _at_least(self, name, 1)
     for name in ("epochs", "plateau_patience", "plateau_min_delta", "gp_weight",
-                 "d_momentum", "g_momentum"):
+                 "d_momentum", "g_momentum", "cpu_devices"):
       _at_least(self, name, 0)
     for name in ("d_learning_rate", "g_learning_rate"):
       if not getattr(self, name) > 0:

@@ -42,7 +42,7 @@ class GAN(keras.Model):
               **kwargs):
     """Args: one optimizer per network (never shared), a losses.LOSSES name, k and the WGAN-GP weight;
     kwargs (jit_compile, steps_per_execution, ...) go to keras.Model.compile."""
-    super().compile(**kwargs)
+    super().compile(optimizer=None, **kwargs)   # no third optimizer: each network has its own
     if loss not in losses.LOSSES:
       raise ValueError(f"loss={loss!r}: unknown; known: {sorted(losses.LOSSES)}")
     self.d_optimizer = d_optimizer
@@ -88,7 +88,7 @@ class GAN(keras.Model):
     self.g_loss_tracker.update_state(g_loss)
     self.d_real_tracker.update_state(tf.sigmoid(real_logits))
     self.d_fake_tracker.update_state(tf.sigmoid(fake_logits))
-    return {m.name: m.result() for m in self.metrics}
+    return _logs({m.name: m.result() for m in self.metrics})
 
   def _discriminator_step(self, real_images):
     fake_images = self.generator(self.sample_z(tf.shape(real_images)[0]), training=True)
@@ -126,6 +126,17 @@ class GAN(keras.Model):
     with tape:
       scaled = optimizer.scale_loss(loss / replicas)   # the loss scale under float16, else unchanged
     optimizer.apply(tape.gradient(scaled, variables), variables)
+
+
+def _logs(values):
+  """train_step's logs; across workers, each with a leading axis of 1 (see below)."""
+  strategy = tf.distribute.get_strategy()
+  if (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+      and strategy.num_replicas_in_sync > len(strategy.extended.worker_devices)):
+    # Keras 3 reduces multi-worker logs with strategy.reduce("MEAN", value, axis=0), which fails on
+    # scalars (tensorflow/tensorflow#72388); with the axis it is the mean over all replicas.
+    return {name: value[None] for name, value in values.items()}
+  return values
 
 
 def _regularization(model):

@@ -153,7 +153,7 @@ def run(config, workdir):
                                          max_to_keep=config.checkpoints_to_keep)
     if chief and manager.latest_checkpoint:
       checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-      logging.info("Resumed from %s at step %d", manager.latest_checkpoint, int(gan.step))
+      logging.info("Resumed from %s at step %d", manager.latest_checkpoint, int(gan.step.numpy()))
       # The checkpoint holds the old learning rates; a resumed run uses the ones it was given.
       gan.d_optimizer.learning_rate = config.d_learning_rate
       gan.g_optimizer.learning_rate = config.g_learning_rate
@@ -184,7 +184,7 @@ def _restore_last_good(gan, checkpoint, manager, config, workdir):
   if not manager.latest_checkpoint:
     return "No checkpoint was written before it diverged; lower the learning rates or change the loss"
   checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-  step = int(gan.step)
+  step = int(gan.step.numpy())
   path = os.path.join(workdir, callbacks_lib.SAMPLES_DIR, f"last_good_step_{step}.png")
   pixels = gan.generator(callbacks_lib.fixed_z(config), training=False).numpy()
   images_lib.save_png(images_lib.grid(pixels), path)
@@ -194,7 +194,7 @@ def _restore_last_good(gan, checkpoint, manager, config, workdir):
 
 def _fit(gan, config, images, steps_per_epoch, callbacks):
   """fit() from the restored step to config.epochs; a resumed partial epoch runs as its own fit."""
-  step = int(gan.step)
+  step = int(gan.step.numpy())   # int() of a mirrored variable fails; numpy() reads its first copy
   epoch, done = divmod(step, steps_per_epoch)
   if epoch >= config.epochs:
     logging.info("Nothing to train: step %d is already at epoch %d of %d", step, epoch, config.epochs)
