@@ -9,7 +9,7 @@ DATA_DIR ?= $(firstword $(wildcard /usr/share/datasets/fashion-mnist))
 DATA_FLAG = $(if $(DATA_DIR),--data_dir=$(DATA_DIR))
 ARGS ?=
 
-.PHONY: help install test train-mlp train-dcgan train tensorboard export generate clean
+.PHONY: help install test train-mlp train-dcgan train tensorboard export generate eval bench clean
 help:  ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
 
@@ -42,6 +42,12 @@ export: $(STAMP)  ## SavedModel of a run's generator: make export RUN=runs/mlp-.
 
 generate: $(STAMP)  ## PNG grid from a SavedModel: make generate MODEL=runs/mlp-.../saved_model [ARGS='--n=64 --seed=0 --out=grid.png']
 	$(PY) -m gan_tf.generate --model=$(MODEL) $(ARGS)
+
+eval: $(STAMP)  ## sample-quality figures as one JSON line: make eval RUN=runs/mlp-... [ARGS='--n=10000']
+	$(PY) -m gan_tf.evaluate --run=$(RUN) $(ARGS)
+
+bench: $(STAMP)  ## training speed vs the plain tf.function loop -> runs/bench/bench.md + bench.json
+	$(PY) -m gan_tf.bench $(DATA_FLAG) --out=runs/bench $(ARGS)
 
 clean:  ## remove .venv (runs/ is kept)
 	rm -rf $(VENV)
