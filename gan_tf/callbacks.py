@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from gan_tf import images
+from gan_tf import evaluate, images
 from gan_tf.errors import TrainingError
 from gan_tf.files import WriteError
 
@@ -223,6 +223,9 @@ def make_callbacks(config, workdir, manager, steps_per_epoch, start_step=0):
       SampleGrid(workdir, fixed_z(config), config.sample_every, config.epochs, writer),
       Checkpointer(manager, config.checkpoint_every, steps_per_epoch),
   ]
+  if config.eval_every:
+    callbacks.append(evaluate.EvaluationCallback(config, config.eval_every, n=config.eval_n,
+                                                 writer=writer, min_coverage=config.eval_min_coverage))
   if config.plateau_patience:
     callbacks.append(BothLossesPlateau(config.plateau_patience, config.plateau_min_delta))
   return callbacks

@@ -70,6 +70,9 @@ class Config:
   checkpoint_every: int = 500          # steps between checkpoints (and one at each epoch end)
   checkpoints_to_keep: int = 3
   log_every: int = 100                 # steps between TensorBoard scalar points
+  eval_every: int = 0                  # epochs between sample-quality figures in TensorBoard (0 = off)
+  eval_n: int = 2000                   # samples scored each time
+  eval_min_coverage: int = 8           # warn (collapse watchdog) when fewer classes hold >= 2% of samples
   # Execution.
   seed: int = 0
   deterministic: bool = False          # op determinism: bit-identical runs on CPU
@@ -106,8 +109,10 @@ class Config:
                  "checkpoint_every", "checkpoints_to_keep", "log_every", "steps_per_execution"):
       _at_least(self, name, 1)
     for name in ("epochs", "plateau_patience", "plateau_min_delta", "gp_weight",
-                 "d_momentum", "g_momentum", "cpu_devices"):
+                 "d_momentum", "g_momentum", "cpu_devices",
+                 "eval_every", "eval_min_coverage"):
       _at_least(self, name, 0)
+    _at_least(self, "eval_n", 2)
     for name in ("d_learning_rate", "g_learning_rate"):
       if not getattr(self, name) > 0:
         raise ConfigError(f"{name}={getattr(self, name)!r}: must be > 0")

@@ -82,7 +82,7 @@ def _idx_files(data_dir, split):
   return paths
 
 
-def _idx_splits(data_dir):
+def available_splits(data_dir):
   """The splits whose image file is present in data_dir."""
   if not os.path.isdir(data_dir):
     raise DataError(f"data_dir {data_dir!r} is not a folder; point --data_dir at the IDX .gz files "
@@ -106,7 +106,7 @@ def _read_idx_split(data_dir, split, image_shape):
 
 
 def _load_idx(data_dir, split, image_shape):
-  available = _idx_splits(data_dir)
+  available = available_splits(data_dir)
   try:
     import tensorflow_datasets as tfds
     infos = {s: types.SimpleNamespace(num_examples=_count(data_dir, s)) for s in available}
@@ -150,13 +150,28 @@ def load_images(config, split=None):
   return images, np.asarray(labels, np.int64)
 
 
-def steps_per_epoch(config, num_images):
-  """Train steps in one pass over num_images; each step takes d_steps real batches."""
+def _full_steps(config, num_images):
   per_step = config.batch_size * config.d_steps
   if num_images < per_step:
     raise DataError(f"the split has {num_images} images, fewer than one step needs "
                     f"(batch_size {config.batch_size} x d_steps {config.d_steps})")
   return num_images // per_step
+
+
+def steps_per_execution(config, num_images):
+  """The steps per execution to run: of those in [S/2, S] (S = config.steps_per_execution), the one that
+  divides an epoch best. Keras runs whole executions, past an epoch's end if need be, so an epoch is
+  made a multiple of it; this choice keeps the images skipped to a batch or two (468 steps -> 78)."""
+  steps = _full_steps(config, num_images)
+  high = min(config.steps_per_execution, steps)
+  return min(range((high + 1) // 2, high + 1), key=lambda s: (steps % s, -s))
+
+
+def steps_per_epoch(config, num_images):
+  """Train steps in one pass over num_images (each step takes d_steps real batches), rounded down to a
+  whole number of executions; the few images left over differ each epoch, as the order does."""
+  steps = _full_steps(config, num_images)
+  return steps - steps % steps_per_execution(config, num_images)
 
 
 def make_dataset(config, images, start_step=0):

@@ -141,10 +141,11 @@ def run(config, workdir):
   chief = is_chief(strategy)
   images, _ = data.load_images(config)   # bad data fails here, before anything is written
   steps_per_epoch = data.steps_per_epoch(config, len(images))
+  execution = data.steps_per_execution(config, len(images))
   _check_resumable(config, workdir)
   logging.info("Work dir: %s\nConfig:\n%s", workdir, config.to_json())
   with strategy.scope():
-    gan, checkpoint = build_gan(config)
+    gan, checkpoint = build_gan(config.replace(steps_per_execution=execution))
   outdir = workdir if chief else tempfile.mkdtemp(prefix="gan_tf-worker-")
   try:
     os.makedirs(outdir, exist_ok=True)
@@ -162,9 +163,9 @@ def run(config, workdir):
       latest = tf.train.latest_checkpoint(os.path.join(workdir, CHECKPOINT_DIR))
       if latest:
         checkpoint.restore(latest).assert_existing_objects_matched()
-    logging.info("Experiment %s (%s): %d images, %d steps/epoch, jit_compile=%s, strategy=%s "
-                 "(%d replicas), precision=%s", config.name, config.source, len(images),
-                 steps_per_epoch, config.jit_compile, config.strategy,
+    logging.info("Experiment %s (%s): %d images, %d steps/epoch in executions of %d, jit_compile=%s, "
+                 "strategy=%s (%d replicas), precision=%s", config.name, config.source, len(images),
+                 steps_per_epoch, execution, config.jit_compile, config.strategy,
                  strategy.num_replicas_in_sync, config.mixed_precision)
     try:
       _fit(gan, config, images, steps_per_epoch,

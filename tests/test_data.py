@@ -82,3 +82,15 @@ def test_mnist_test_split_only(mnist_dir):
   assert images.shape == (8000, 28, 28, 1) and set(labels.tolist()) == set(range(10))
   with pytest.raises(DataError, match=r"Unknown split 'train'.*files here give splits \['test'\]"):
     data.load_images(config, "train")
+
+
+@pytest.mark.parametrize("images,batch,requested,execution,steps", [
+    (60000, 128, 100, 78, 468),    # Fashion-MNIST, mlp: 468 = 6 x 78
+    (60000, 64, 100, 78, 936),     # mlp_small: 937 steps is prime; one batch is left over
+    (8000, 128, 100, 62, 62),      # MNIST's 8,000 digits: one execution an epoch
+    (60000, 128, 1, 1, 468),
+])
+def test_steps_per_execution_divides_the_epoch(images, batch, requested, execution, steps):
+  config = get_config("mlp", batch_size=batch, steps_per_execution=requested)
+  assert data.steps_per_execution(config, images) == execution
+  assert data.steps_per_epoch(config, images) == steps

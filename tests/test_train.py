@@ -88,3 +88,16 @@ def test_cli_bad_input_is_one_line_exit_2_and_no_run_folder(args, words, idx_dir
   ours = [l for l in result.stderr.splitlines() if l.strip() and not _tf_banner(l)]
   assert len(ours) == 1 and ours[0].startswith("error: ") and words in ours[0], result.stderr
   assert not runs.exists()
+
+
+def test_steps_per_execution_keeps_exact_steps_checkpoints_and_resume(smoke_config, tmp_path):
+  """6 steps an epoch and steps_per_execution=4: executions of 3 (Keras would run 8 steps an epoch with
+  4), so epochs end at 6 and 12 and checkpoints fall at execution ends."""
+  config = smoke_config.replace(steps_per_execution=4, checkpoint_every=3, checkpoints_to_keep=10)
+  workdir = str(tmp_path / "run")
+  train.run(config.replace(epochs=1), workdir)
+  gan = train.run(config, workdir)
+  assert int(gan.step) == 12
+  names = sorted(n for n in os.listdir(os.path.join(workdir, "checkpoints")) if n.endswith(".index"))
+
+  assert names == ["ckpt-12.index", "ckpt-3.index", "ckpt-6.index", "ckpt-9.index"]

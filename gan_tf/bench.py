@@ -1,0 +1,298 @@
+"""Training speed: gan_tf's fit() against the plain tf.function loop people copy, and where the time goes.
+
+Run: `make bench` (or `python -m gan_tf.bench --out=runs/bench`). Writes bench.md and bench.json.
+
+For each experiment at its own batch size, it times windows of train steps after a warm-up and reports the
+median images/s and step time of:
+  - gan_tf: `GAN.fit` with the experiment's defaults, and variants (XLA, steps_per_execution, precision);
+  - plain loop: the TF tutorials' pattern, a `tf.function` step with GradientTape over the same models,
+    optimizers, data and algorithm (k D updates, then a G update with fresh z), called once per batch
+    from a Python `for` over the tf.data dataset;
+  - input: the tf.data pipeline alone.
+Also: time to first step of a real `python -m gan_tf.train` (process start + tracing), the analytic FLOPs
+per image per step and the fraction of this machine's matmul peak (fp32 and bf16, measured in this run).
+
+FLOP counting rule (matmul/conv multiply-adds x2; activations, norms, pools and the optimizer ignored):
+forward F(net) = sum of 2*in*out (Dense), 2*k*k*c_in*c_out*H_out*W_out (Conv2D), 2*k*k*c_in*c_out*H_in*W_in
+(Conv2DTranspose) per image. A D update costs F_G (fakes) + 2 F_D (real and fake forward) + 4 F_D (their
+backward: input and weight gradients); a G update costs F_G + F_D forward, F_D for D's input gradients
+and 2 F_G backward. Per image and train step: k (F_G + 6 F_D) + 3 F_G + 2 F_D.
+"""
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+from absl import app, flags
+
+from gan_tf import data, files, losses, train
+from gan_tf.config import get_config
+from gan_tf.errors import run_main
+
+EXPERIMENTS = ("mlp", "mlp_small", "dcgan", "dcgan_tutorial")
+CONV = ("dcgan", "dcgan_tutorial")
+
+
+# --- FLOPs ----------------------------------------------------------------------------------------
+
+def forward_flops(model):
+  """Analytic forward FLOPs per image of a model's Dense / Conv2D / Conv2DTranspose layers."""
+  total = 0
+  for layer in model.layers:
+    if isinstance(layer, keras.layers.Dense):
+      total += 2 * layer.kernel.shape[0] * layer.kernel.shape[1]
+    elif isinstance(layer, keras.layers.Conv2DTranspose):
+      k0, k1, c_out, c_in = layer.kernel.shape
+      h, w = layer.input.shape[1:3]
+      total += 2 * k0 * k1 * c_in * c_out * h * w
+    elif isinstance(layer, keras.layers.Conv2D):
+      k0, k1, c_in, c_out = layer.kernel.shape
+      h, w = layer.output.shape[1:3]
+      total += 2 * k0 * k1 * c_in * c_out * h * w
+  return total
+
+
+def step_flops_per_image(generator, discriminator, d_steps):
+  """FLOPs per image of one train step, by the rule in the module docstring."""
+  f_g, f_d = forward_flops(generator), forward_flops(discriminator)
+  return d_steps * (f_g + 6 * f_d) + 3 * f_g + 2 * f_d
+
+
+def matmul_peak(dtype, n=2048, seconds=3.0):
+  """Measured GFLOP/s of an n x n matmul in dtype, the best of a few timed runs."""
+  a = tf.cast(tf.random.normal([n, n]), dtype)
+  b = tf.cast(tf.random.normal([n, n], stddev=n ** -0.5), dtype)   # keeps the chain's scale
+
+  @tf.function
+  def repeat(a, b):
+    c = a
+    for _ in range(8):   # a chain: identical products would be merged by the graph optimizer
+      c = tf.matmul(c, b)
+    return tf.reduce_sum(tf.cast(c, tf.float32))
+  repeat(a, b).numpy()
+  best, start = 0.0, time.perf_counter()
+  while time.perf_counter() - start < seconds:
+    t = time.perf_counter()
+    repeat(a, b).numpy()
+    best = max(best, 8 * 2 * n ** 3 / (time.perf_counter() - t) / 1e9)
+  return best
+
+
+# --- timing -------------------------------------------------------------------------------------
+
+class _Clock(keras.callbacks.Callback):
+  """Times every execution's end, to cut a run into windows of steps."""
+
+  def __init__(self, steps_per_execution):
+    super().__init__()
+    self.steps_per_execution = steps_per_execution
+    self.marks = []   # (steps done, time)
+
+  def on_train_begin(self, logs=None):
+    self.marks = [(0, time.perf_counter())]
+
+  def on_train_batch_end(self, batch, logs=None):
+    self.marks.append((batch + 1, time.perf_counter()))
+
+
+def _windows(marks, warmup_steps, window_steps):
+  """Median seconds per step over windows of window_steps after warmup_steps."""
+  rates, start = [], None
+  for steps, t in marks:
+    if steps < warmup_steps:
+      continue
+    if start is None:
+      start = (steps, t)
+    elif steps - start[0] >= window_steps:
+      rates.append((t - start[1]) / (steps - start[0]))
+      start = (steps, t)
+  return statistics.median(rates), len(rates)
+
+
+def time_fit(config, images, warmup_steps, window_steps, windows):
+  """(median s/step, windows) of GAN.fit with config."""
+  train._setup(config)
+  gan, _ = train.build_gan(config)
+  steps = warmup_steps + window_steps * windows
+  steps += -steps % config.steps_per_execution
+  clock = _Clock(config.steps_per_execution)
+  dataset = data.make_dataset(config.replace(epochs=10 ** 6), images)
+  gan.fit(dataset, epochs=1, steps_per_epoch=steps, callbacks=[clock], verbose=0, shuffle=False)
+  return _windows(clock.marks, warmup_steps, window_steps)
+
+
+def time_plain_loop(config, images, warmup_steps, window_steps, windows):
+  """(median s/step, windows) of the tutorials' tf.function + GradientTape loop, same algorithm."""
+  train._setup(config)
+  generator, discriminator = train.models.build_models(config)
+  d_optimizer, g_optimizer = train.make_optimizer(config, "d"), train.make_optimizer(config, "g")
+  d_loss_fn, g_loss_fn = losses.LOSSES[config.loss]
+  batch, latent = config.batch_size, config.latent_dim
+
+  def noise():
+    if config.noise == "uniform":
+      return tf.random.uniform([batch, latent], -1.0, 1.0)
+    return tf.random.normal([batch, latent])
+
+  @tf.function(jit_compile=config.jit_compile)
+  def train_step(real):
+    for real_images in tf.split(real, config.d_steps):
+      fake = generator(noise(), training=True)
+      with tf.GradientTape() as tape:
+        d_loss = d_loss_fn(discriminator(real_images, training=True),
+                           discriminator(fake, training=True))
+      grads = tape.gradient(d_loss, discriminator.trainable_variables)
+      d_optimizer.apply_gradients(zip(grads, discriminator.trainable_variables))
+    with tf.GradientTape() as tape:
+      g_loss = g_loss_fn(discriminator(generator(noise(), training=True), training=True))
+    grads = tape.gradient(g_loss, generator.trainable_variables)
+    g_optimizer.apply_gradients(zip(grads, generator.trainable_variables))
+    return d_loss, g_loss
+
+  steps = warmup_steps + window_steps * windows
+  marks = [(0, time.perf_counter())]
+  for i, real in enumerate(data.make_dataset(config.replace(epochs=10 ** 6), images).take(steps)):
+    d_loss, _ = train_step(real)
+    if i + 1 >= warmup_steps:
+      d_loss.numpy()   # the tutorials call .numpy()/print per step or epoch; time what has finished
+    marks.append((i + 1, time.perf_counter()))
+  return _windows(marks, warmup_steps, window_steps)
+
+
+def time_input(config, images, batches=300):
+  """Images/s of the input pipeline alone."""
+  dataset = data.make_dataset(config.replace(epochs=10 ** 6), images).take(batches + 20)
+  iterator = iter(dataset)
+  for _ in range(20):
+    next(iterator)
+  start = time.perf_counter()
+  for _ in range(batches):
+    next(iterator)
+  return batches * config.batch_size * config.d_steps / (time.perf_counter() - start)
+
+
+def time_to_first_step(data_dir, experiment="mlp"):
+  """Seconds from `python -m gan_tf.train` starting to its first finished train step."""
+  workdir = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"gan_tf-bench-startup-{os.getpid()}")
+  args = [sys.executable, "-m", "gan_tf.train", f"--experiment={experiment}", "--epochs=1",
+          "--split=train[:2%]" if data_dir else "--split=train[:1%]", f"--workdir={workdir}"]
+  if data_dir:
+    args.append(f"--data_dir={data_dir}")
+  start = time.time()
+  result = subprocess.run(args, capture_output=True, text=True, timeout=600)
+  shutil.rmtree(workdir, ignore_errors=True)
+  for line in result.stderr.splitlines():
+    if "first train step done at" in line:
+      return float(line.rsplit("at", 1)[1].split("s")[0]), time.time() - start
+  raise RuntimeError(f"no first-step line from gan_tf.train: {result.stderr[-1000:]}")
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+def variants(name, quick):
+  """(label, config overrides) to time for an experiment; the first is gan_tf's default."""
+  rows = [("default", {})]
+  if name in CONV:
+    rows += [("bfloat16", {"mixed_precision": "bfloat16"})]
+    if not quick:
+      rows += [("float16", {"mixed_precision": "float16"}), ("xla", {"jit_compile": True})]
+  else:
+    rows += [("steps_per_execution=1", {"steps_per_execution": 1}),
+             ("xla", {"jit_compile": True})]
+    if not quick:
+      rows += [("steps_per_execution=100", {"steps_per_execution": 100})]
+  return rows
+
+
+def bench(data_dir, quick):
+  """All measurements as a dict (see the module docstring)."""
+  result = {"machine": {"python": platform.python_version(), "tensorflow": tf.__version__,
+                        "keras": keras.__version__, "cpus": os.cpu_count(),
+                        "cpu": platform.processor() or platform.machine()},
+            "peak_gflops": {"float32": matmul_peak(tf.float32), "bfloat16": matmul_peak(tf.bfloat16)},
+            "experiments": {}}
+  for name in EXPERIMENTS:
+    config = get_config(name, data_dir=data_dir or "")
+    if data_dir:
+      images, _ = data.load_images(config, "train[:20%]")
+    else:   # no data at hand: random pixels time the same
+      images = np.random.default_rng(0).integers(0, 256, (12000, 28, 28, 1), dtype=np.uint8)
+    conv = name in CONV
+    window = 5 if conv else 200
+    count = 3 if conv else 5
+    warmup = 3 if conv else 100
+    generator, discriminator = train.models.build_models(config)
+    flops = step_flops_per_image(generator, discriminator, config.d_steps)
+    images_per_step = config.batch_size * config.d_steps
+    rows = {}
+    seconds, n = time_plain_loop(config, images, warmup, window, count)
+    rows["plain loop"] = {"step_ms": 1e3 * seconds, "images_per_s": images_per_step / seconds,
+                          "windows": n}
+    for label, overrides in variants(name, quick):
+      seconds, n = time_fit(config.replace(**overrides), images, warmup, window, count)
+      rows[label] = {"step_ms": 1e3 * seconds, "images_per_s": images_per_step / seconds,
+                     "windows": n, "overrides": overrides}
+    for row in rows.values():
+      row["gflops"] = row["images_per_s"] * flops / 1e9
+      row["of_fp32_peak"] = row["gflops"] / result["peak_gflops"]["float32"]
+      row["vs_plain_loop"] = row["images_per_s"] / rows["plain loop"]["images_per_s"]
+    result["experiments"][name] = {
+        "batch_size": config.batch_size, "d_steps": config.d_steps,
+        "defaults": {"steps_per_execution": config.steps_per_execution,
+                     "jit_compile": config.jit_compile, "mixed_precision": config.mixed_precision},
+        "mflops_per_image_step": flops / 1e6, "input_images_per_s": time_input(config, images),
+        "rows": rows}
+    keras.backend.clear_session()
+  first_step, total = time_to_first_step(data_dir)
+  result["first_step_seconds"] = {"mlp": first_step, "whole_1_epoch_run": total}
+  return result
+
+
+def markdown(result):
+  """The result as the README's Speed table."""
+  m = result["machine"]
+  peak = result["peak_gflops"]
+  lines = [f"TensorFlow {m['tensorflow']}, Keras {m['keras']}, {m['cpus']} CPUs; measured matmul peak "
+           f"{peak['float32']:.0f} GFLOP/s fp32, {peak['bfloat16']:.0f} GFLOP/s bf16.", "",
+           "| experiment (batch) | variant | images/s | step ms | vs plain loop | GFLOP/s | of fp32 peak |",
+           "|---|---|---:|---:|---:|---:|---:|"]
+  for name, e in result["experiments"].items():
+    for label, row in e["rows"].items():
+      lines.append(f"| {name} ({e['batch_size']}) | {label} | {row['images_per_s']:,.0f} | "
+                   f"{row['step_ms']:.2f} | {row['vs_plain_loop']:.2f}x | {row['gflops']:.1f} | "
+                   f"{100 * row['of_fp32_peak']:.0f}% |")
+  lines += ["", "| experiment | MFLOP per image-step | input pipeline images/s | input vs fastest training |",
+            "|---|---:|---:|---:|"]
+  for name, e in result["experiments"].items():
+    fastest = max(r["images_per_s"] for r in e["rows"].values())
+    lines.append(f"| {name} | {e['mflops_per_image_step']:.1f} | {e['input_images_per_s']:,.0f} | "
+                 f"{e['input_images_per_s'] / fastest:.0f}x |")
+  s = result["first_step_seconds"]
+  lines += ["", f"Time to first step of `python -m gan_tf.train --experiment=mlp`: {s['mlp']:.1f} s "
+            f"(process start, imports, data, tracing)."]
+  return "\n".join(lines) + "\n"
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  f = flags.FLAGS
+  result = bench(f.data_dir, f.quick)
+  table = markdown(result)
+  files.atomic_write(os.path.join(f.out, "bench.json"), json.dumps(result, indent=2).encode())
+  files.atomic_write(os.path.join(f.out, "bench.md"), table.encode())
+  print(table)
+
+
+if __name__ == "__main__":
+  flags.DEFINE_string("data_dir", "", "IDX folder to time real data; empty: random pixels.")
+  flags.DEFINE_string("out", "runs/bench", "Folder for bench.md and bench.json.")
+  flags.DEFINE_bool("quick", False, "Fewer variants.")
+  run_main(main)

@@ -1,0 +1,303 @@
+"""The sample-quality evaluator: metrics against hand-derived numbers, the evaluator cache, the sources of
+samples, the command line and the training callback, on synthetic IDX data (real data only where present)."""
+import gzip
+import json
+import logging
+import os
+import subprocess
+import sys
+import types
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from gan_tf import data, evaluate, export, models, train
+from gan_tf.config import get_config
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Seconds, not minutes: the network and its training are as small as still learns the synthetic classes.
+TINY = evaluate.EvaluatorSpec(widths=(4, 8), features=16, shift=0, steps=30, batch_size=32)
+
+
+def _write_idx(path, array):
+  magic = 0x803 if array.ndim == 3 else 0x801
+  header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
+  with gzip.open(path, "wb") as f:
+    f.write(header + array.astype(np.uint8).tobytes())
+
+
+def _synthetic_data(folder, counts=(("train", 300), ("t10k", 100)), seed=0):
+  """IDX files of 10 classes, each a bright 5x5 square at its own place on faint noise."""
+  rng = np.random.default_rng(seed)
+  os.makedirs(folder, exist_ok=True)
+  for prefix, count in counts:
+    labels = np.arange(count) % 10
+    images = rng.integers(0, 60, (count, 28, 28))
+    for i, k in enumerate(labels):
+      row, col = (k // 5) * 14 + 4, (k % 5) * 5 + 1
+      images[i, row:row + 5, col:col + 5] = 255
+    _write_idx(os.path.join(folder, f"{prefix}-images-idx3-ubyte.gz"), images)
+    _write_idx(os.path.join(folder, f"{prefix}-labels-idx1-ubyte.gz"), labels)
+  return str(folder)
+
+
+def _config(data_dir):
+  return get_config("smoke").replace(data_dir=data_dir, dataset="mnist")
+
+
+def _constant_generator(config, value=0.5):
+  """A generator whose every sample is the same image: complete mode collapse."""
+  z = keras.Input((config.latent_dim,))
+  x = keras.layers.Dense(28 * 28, kernel_initializer="zeros",
+                         bias_initializer=keras.initializers.Constant(value), activation="tanh")(z)
+  return keras.Model(z, keras.layers.Reshape(config.image_shape)(x))
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+  """A synthetic data dir, and a tiny evaluator for it cached under both TINY and the default spec."""
+  folder = tmp_path_factory.mktemp("evaluate")
+  config = _config(_synthetic_data(folder / "data"))
+  cache = str(folder / "cache")
+  evaluator = evaluate.load_evaluator(config, cache, TINY)
+  # The command line uses the default spec; a tiny model under its key stands in for minutes of training.
+  evaluate.save_evaluator(evaluator, *evaluate.evaluator_paths(config, cache))
+  return types.SimpleNamespace(config=config, cache=cache, evaluator=evaluator, folder=folder)
+
+
+# --- metrics -----------------------------------------------------------------------------------------
+
+def test_frechet_distance_of_identical_sets_is_zero():
+  x = np.random.default_rng(0).normal(size=(500, 16))
+  assert evaluate.frechet_distance(x, x) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_frechet_distance_of_diagonal_gaussians_is_closed_form():
+  m1, m2 = np.array([0.0, 1.0, -2.0]), np.array([1.0, 1.0, 0.5])
+  s1, s2 = np.array([1.0, 4.0, 0.25]), np.array([9.0, 1.0, 0.25])
+  expected = np.sum((m1 - m2) ** 2) + np.sum(s1 + s2 - 2 * np.sqrt(s1 * s2))   # 7.25 + 5
+  assert evaluate.gaussian_frechet_distance(m1, np.diag(s1), m2, np.diag(s2)) == pytest.approx(
+      expected, rel=1e-12)
+  rng = np.random.default_rng(1)
+  x = m1 + np.sqrt(s1) * rng.standard_normal((200_000, 3))
+  y = m2 + np.sqrt(s2) * rng.standard_normal((200_000, 3))
+  assert evaluate.frechet_distance(x, y) == pytest.approx(expected, rel=0.01)
+
+
+def test_frechet_distance_of_scaled_full_covariance_is_closed_form():
+  # C2 = a^2 C1 gives tr sqrt(C1 C2) = a tr C1, so FD = |m1 - m2|^2 + (1 - a)^2 tr C1, for any full C1.
+  a = np.random.default_rng(2).normal(size=(6, 6))
+  c1 = a @ a.T
+  m1, m2 = np.zeros(6), np.full(6, 0.5)
+  assert evaluate.gaussian_frechet_distance(m1, c1, m2, 9.0 * c1) == pytest.approx(
+      6 * 0.25 + 4.0 * np.trace(c1), rel=1e-10)
+
+
+def test_kid_of_same_distribution_is_near_zero_and_of_shifted_one_positive():
+  rng = np.random.default_rng(3)
+  x, y = rng.normal(size=(2000, 8)), rng.normal(size=(2000, 8))
+  same_mean, same_std = evaluate.kid(x, y, subsets=10, subset_size=500)
+  shifted_mean, _ = evaluate.kid(x, y + 1.0, subsets=10, subset_size=500)
+  assert abs(same_mean) < 3 * same_std + 1e-3   # unbiased: zero in expectation
+  assert shifted_mean > 0.1 and shifted_mean > 20 * abs(same_mean)
+
+
+def test_classifier_score_is_num_classes_for_confident_uniform_predictions_and_one_for_identical():
+  assert evaluate.classifier_score(np.tile(np.eye(10), (7, 1))) == pytest.approx(10.0, rel=1e-12)
+  identical = np.tile(np.linspace(1, 2, 10) / np.linspace(1, 2, 10).sum(), (50, 1))
+  assert evaluate.classifier_score(identical) == pytest.approx(1.0, rel=1e-12)
+  assert evaluate.classifier_score(evaluate.softmax(np.zeros((5, 10)))) == pytest.approx(1.0)
+
+
+def test_class_histogram_sums_to_n_and_one_class_covers_one():
+  logits = np.random.default_rng(4).normal(size=(300, 10))
+  histogram = evaluate.class_histogram(logits, 10)
+  assert histogram.sum() == 300 and len(histogram) == 10
+  one_class = np.zeros((40, 10))
+  one_class[:, 3] = 5.0
+  assert evaluate.class_histogram(one_class, 10).tolist() == [0, 0, 0, 40, 0, 0, 0, 0, 0, 0]
+  assert evaluate.mode_coverage(evaluate.class_histogram(one_class, 10)) == 1
+
+
+def test_mode_coverage_counts_classes_at_or_above_two_percent():
+  assert evaluate.mode_coverage([98, 2, 0]) == 2
+  assert evaluate.mode_coverage([99, 1, 0]) == 1
+  assert evaluate.mode_coverage([10] * 10) == 10
+
+
+# --- the evaluator and its cache ---------------------------------------------------------------------
+
+def test_evaluator_is_trained_once_then_loaded_from_cache(tmp_path, monkeypatch):
+  config = _config(_synthetic_data(tmp_path / "data"))
+  trainings = []
+  train = evaluate.train_classifier
+  monkeypatch.setattr(evaluate, "train_classifier", lambda *a, **k: trainings.append(1) or train(*a, **k))
+  first = evaluate.load_evaluator(config, str(tmp_path / "cache"), TINY)
+  model_path, info_path = evaluate.evaluator_paths(config, str(tmp_path / "cache"), TINY)
+  assert first.info["trained_now"] and os.path.exists(model_path) and os.path.exists(info_path)
+  assert first.info["train_split"] == "train" and first.info["eval_split"] == "test"
+  assert first.info["test_accuracy"] > 0.5   # the squares are easy; chance is 0.1
+  second = evaluate.load_evaluator(config, str(tmp_path / "cache"), TINY)
+  assert len(trainings) == 1 and not second.info["trained_now"]
+  images = np.random.default_rng(5).integers(0, 256, (7, 28, 28, 1), dtype=np.uint8)
+  for a, b in zip(first.embed(images), second.embed(images)):
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+  features, logits = second.embed(images)
+  assert features.shape == (7, 16) and logits.shape == (7, 10) and features.dtype == np.float64
+  # Another spec is another evaluator.
+  assert evaluate.evaluator_paths(config, "c", TINY) != evaluate.evaluator_paths(config, "c")
+
+
+def test_test_only_data_dir_trains_on_first_80_percent_and_says_so(tmp_path):
+  config = _config(_synthetic_data(tmp_path / "data", counts=(("t10k", 250),)))
+  assert evaluate.evaluator_splits(config) == ("test[:80%]", "test[80%:]")
+  assert evaluate.default_spec(config) == evaluate.SMALL_DATA_SPEC
+  info = evaluate.load_evaluator(config, str(tmp_path / "cache"), TINY).info
+  assert (info["train_split"], info["train_examples"]) == ("test[:80%]", 200)
+  assert (info["eval_split"], info["eval_examples"]) == ("test[80%:]", 50)
+
+
+def test_cache_dir_defaults_to_environment_variable(monkeypatch):
+  monkeypatch.setenv(evaluate.CACHE_ENV, "/somewhere")
+  assert evaluate.default_cache_dir() == "/somewhere"
+  monkeypatch.delenv(evaluate.CACHE_ENV)
+  assert evaluate.default_cache_dir().endswith(os.path.join(".cache", "gan_tf", "evaluators"))
+
+
+def test_evaluate_images_of_real_data_against_itself_is_the_best_case(synthetic):
+  reference, _ = data.load_images(synthetic.config, "test")
+  figures = evaluate.evaluate_images(synthetic.evaluator, reference, reference, kid_subset_size=50)
+  assert figures["frechet_features"] == pytest.approx(0.0, abs=1e-6)
+  assert figures["frechet_logits"] == pytest.approx(0.0, abs=1e-6)
+  assert sum(figures["histogram"]) == figures["n"] == 100
+  collapsed = evaluate.evaluate_images(synthetic.evaluator, np.repeat(reference[:1], 100, axis=0),
+                                       reference, kid_subset_size=50)
+  assert collapsed["coverage"] == 1 and collapsed["classifier_score"] == pytest.approx(1.0)
+  assert collapsed["frechet_features"] > 1.0 and collapsed["kid_mean"] > figures["kid_mean"]
+
+
+def test_float_images_in_minus_one_one_embed_like_their_uint8_pixels(synthetic):
+  pixels = np.random.default_rng(6).integers(0, 256, (20, 28, 28, 1), dtype=np.uint8)
+  as_float = pixels.astype(np.float32) / 127.5 - 1.0
+  for a, b in zip(synthetic.evaluator.embed(pixels), synthetic.evaluator.embed(as_float)):
+    np.testing.assert_allclose(a, b, atol=1e-4)
+
+
+# --- sources of samples, command line, callback -------------------------------------------------------
+
+def test_in_memory_samples_equal_the_saved_models(synthetic, tmp_path):
+  config = synthetic.config
+  generator, _ = models.build_models(config)
+  export.export_generator(generator, config, str(tmp_path / "saved_model"))
+  in_memory = evaluate.sample_generator(generator, config, n=25, seed=4, batch_size=10)
+  exported = evaluate.sample_saved_model(str(tmp_path / "saved_model"), n=25, seed=4, batch_size=10)
+  assert in_memory.shape == (25, 28, 28, 1) and in_memory.dtype == np.uint8
+  assert np.abs(in_memory.astype(int) - exported.astype(int)).max() <= 1   # rounding at .5 only
+  assert evaluate.saved_model_config(str(tmp_path / "saved_model")) == config
+  other_seed = evaluate.sample_generator(generator, config, n=25, seed=5, batch_size=10)
+  assert not np.array_equal(in_memory, other_seed)
+
+
+def _cli(*args, cache):
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", GAN_TF_CACHE=cache)
+  return subprocess.run([sys.executable, "-m", "gan_tf.evaluate", *args], cwd=REPO, env=env,
+                        capture_output=True, text=True, timeout=300)
+
+
+def test_command_line_prints_one_json_line_for_a_run(synthetic, tmp_path):
+  config = synthetic.config
+  generator, _ = models.build_models(config)
+  export.export_generator(generator, config, str(tmp_path / "run" / export.EXPORT_DIR))
+  result = _cli(f"--run={tmp_path / 'run'}", "--n=60", "--seed=2", cache=synthetic.cache)
+  assert result.returncode == 0, result.stderr
+  lines = result.stdout.strip().splitlines()
+  assert len(lines) == 1
+  figures = json.loads(lines[0])
+  assert figures["n"] == 60 and sum(figures["histogram"]) == 60 and figures["seed"] == 2
+  assert figures["data_dir"] == config.data_dir and figures["reference_split"] == "test"
+  assert figures["real_floor"]["n"] == 60 and figures["real_floor"]["real_split"] == "train"
+  assert not figures["evaluator"]["trained_now"]   # the fixture's cached model, no training
+  for name in ("classifier_score", "frechet_features", "frechet_logits", "kid_mean", "kid_std",
+               "coverage"):
+    assert np.isfinite(figures[name]) and np.isfinite(figures["real_floor"][name])
+  missing = _cli(f"--model={tmp_path / 'nothing'}", cache=synthetic.cache)
+  assert missing.returncode == 2 and "no saved_model.pb" in missing.stderr
+  both = _cli(f"--run={tmp_path / 'run'}", f"--model={tmp_path / 'run'}", cache=synthetic.cache)
+  assert both.returncode == 2 and "error: " in both.stderr and "Exactly one of (run, model)" in both.stderr
+
+
+def _scalar_tags(folder):
+  tags = set()
+  for path in tf.io.gfile.glob(os.path.join(folder, "*")):
+    for event in tf.compat.v1.train.summary_iterator(path):
+      tags.update((v.tag, event.step) for v in event.summary.value)
+  return tags
+
+
+def test_evaluation_callback_logs_eval_scalars_during_fit(synthetic, tmp_path):
+  config = synthetic.config
+  gan, _ = train.build_gan(config)
+  images, _ = data.load_images(config)
+  writer = tf.summary.create_file_writer(str(tmp_path / "events"))
+  callback = evaluate.EvaluationCallback(config, every_epochs=2, n=50, writer=writer,
+                                         cache_dir=synthetic.cache, spec=TINY)
+  gan.fit(data.make_dataset(config, images), epochs=3, steps_per_epoch=2, callbacks=[callback], verbose=0)
+  assert list(callback.results) == [2]   # epochs 1 and 3 are not multiples of 2
+  assert sum(callback.results[2]["histogram"]) == 50
+  tags = _scalar_tags(str(tmp_path / "events"))
+  for tag in ("eval/classifier_score", "eval/frechet_features", "eval/frechet_logits", "eval/kid",
+              "eval/kid_std", "eval/coverage"):
+    assert (tag, 2) in tags
+
+
+def test_evaluation_callback_warns_when_samples_collapse_to_one_class(synthetic, caplog):
+  callback = evaluate.EvaluationCallback(synthetic.config, every_epochs=1, n=50,
+                                         cache_dir=synthetic.cache, spec=TINY)
+  callback.set_model(types.SimpleNamespace(generator=_constant_generator(synthetic.config)))
+  callback.on_train_begin()
+  with caplog.at_level(logging.WARNING):
+    callback.on_epoch_end(0)
+  assert callback.results[1]["coverage"] == 1 and "mode collapse" in caplog.text
+
+
+# --- real data, where present ------------------------------------------------------------------------
+
+def _real_dir(env, default):
+  path = os.environ.get(env) or default
+  if not os.path.exists(os.path.join(path, "t10k-images-idx3-ubyte.gz")):
+    pytest.skip(f"no IDX files at {path}; set {env} to a folder holding them")
+  return path
+
+
+MNIST = ("GAN_TF_MNIST", os.path.join(REPO, "..", "shared", "data", "mnist"))
+FASHION = ("GAN_TF_FASHION_MNIST", "/usr/share/datasets/fashion-mnist")
+
+
+def test_mnist_test_only_folder_splits_8000_and_2000():
+  config = _config(_real_dir(*MNIST))
+  train_split, eval_split = evaluate.evaluator_splits(config)
+  assert len(data.load_images(config, train_split)[0]) == 8000
+  assert len(data.load_images(config, eval_split)[0]) == 2000
+
+
+def test_pixel_frechet_distance_separates_datasets():
+  fashion, _ = data.load_images(_config(_real_dir(*FASHION)), "test")
+  mnist, _ = data.load_images(_config(_real_dir(*MNIST)), "test")
+  pixels = lambda images: images.reshape(len(images), -1)[:, ::4] / 255.0   # 196-d: quick, still telling
+  same = evaluate.frechet_distance(pixels(fashion[:5000]), pixels(fashion[5000:]))
+  other = evaluate.frechet_distance(pixels(fashion[:5000]), pixels(mnist[5000:]))
+  assert other > 10 * same
+
+
+@pytest.mark.parametrize("dataset, target", [(FASHION, 0.91), (MNIST, 0.99)])
+def test_cached_real_evaluator_meets_its_accuracy_target(dataset, target):
+  config = _config(_real_dir(*dataset))
+  model_path, info_path = evaluate.evaluator_paths(config)
+  if not os.path.exists(info_path):
+    pytest.skip(f"no cached evaluator at {model_path}; training one takes minutes: "
+                f"python -m gan_tf.evaluate --model=... --data_dir={config.data_dir}")
+  evaluator = evaluate.load_evaluator(config)
+  images, labels = data.load_images(config, evaluator.info["eval_split"])
+  assert evaluate.accuracy(evaluator, images, labels) >= target
