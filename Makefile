@@ -9,7 +9,7 @@ DATA_DIR ?= $(firstword $(wildcard /usr/share/datasets/fashion-mnist))
 DATA_FLAG = $(if $(DATA_DIR),--data_dir=$(DATA_DIR))
 ARGS ?=
 
-.PHONY: help install test train-mlp train-dcgan train tensorboard export generate eval bench clean
+.PHONY: help install test train-mlp train-dcgan train tensorboard export generate eval bench results clean
 help:  ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
 
@@ -51,3 +51,6 @@ bench: $(STAMP)  ## training speed vs the plain tf.function loop -> runs/bench/b
 
 clean:  ## remove .venv (runs/ is kept)
 	rm -rf $(VENV)
+
+results: $(STAMP)  ## train and score every RESULTS.md row (reuses finished runs): ARGS='--rows=ID,...'
+	$(PY) -m experiments.results $(ARGS)

@@ -150,7 +150,8 @@ def _at_least(config, name, low):
 
 def experiment_names():
   """The experiments under experiments/ (each a module with get_config())."""
-  return sorted(m.name for m in pkgutil.iter_modules(experiments.__path__))
+  names = (m.name for m in pkgutil.iter_modules(experiments.__path__))
+  return sorted(n for n in names if n != "results")   # results.py makes RESULTS.md, it is no experiment
 
 
 def get_config(name, **overrides):

@@ -91,6 +91,6 @@ def test_mnist_test_split_only(mnist_dir):
     (60000, 128, 1, 1, 468),
 ])
 def test_steps_per_execution_divides_the_epoch(images, batch, requested, execution, steps):
-  config = get_config("mlp", batch_size=batch, steps_per_execution=requested)
+  config = get_config("mlp", batch_size=batch, d_steps=1, steps_per_execution=requested)
   assert data.steps_per_execution(config, images) == execution
   assert data.steps_per_epoch(config, images) == steps
