@@ -1,7 +1,7 @@
 """Regenerates experiments/RESULTS.md: each row trained by its config, then scored by gan_tf.evaluate.
 
 Run: `make results` (all rows; each row's run folder is reused when finished, resumed when not), or
-`python -m experiments.results --rows=mlp-fashion-source,mlp-fashion-default`. Rows not yet run are
+`python -m experiments.results --rows=mlp-fashion-50-source,mlp-fashion-50-default`, or `--report_only`. Rows not yet run are
 listed as such; no figure in RESULTS.md is typed by hand.
 """
 import dataclasses
@@ -155,7 +155,7 @@ def main(argv):
   results = {}
   for row in _rows():
     finished = os.path.exists(os.path.join(f.runs_dir, row.id, "results.json"))
-    if finished or wanted is None or row.id in wanted:
+    if finished or (not f.report_only and (wanted is None or row.id in wanted)):
       logging.info("Row %s", row.id)
       results[row.id] = run_row(row, f.runs_dir, f.n)
   text = markdown(results, floors(f.n), f.n)
@@ -166,5 +166,6 @@ def main(argv):
 if __name__ == "__main__":
   flags.DEFINE_list("rows", None, "Row ids to run (default: all); finished rows are always reported.")
   flags.DEFINE_string("runs_dir", "runs/results", "Where the rows' run folders go.")
+  flags.DEFINE_bool("report_only", False, "Train nothing: rewrite RESULTS.md from the finished rows.")
   flags.DEFINE_integer("n", 10000, "Samples scored per row.")
   run_main(main)

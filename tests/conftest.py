@@ -7,7 +7,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 import pytest
 
-from gan_tf import data
 from gan_tf.config import get_config
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -50,7 +49,8 @@ def smoke_config(idx_dir):
 def require_dir(path, what):
   images = os.path.join(path, "t10k-images-idx3-ubyte.gz")
   if not os.path.exists(images):
-    pytest.skip(f"{what} IDX files not found at {path} (install dataset-fashion-mnist / see README)")
+    pytest.skip(f"{what} IDX files not found at {path}; set GAN_TF_FASHION_MNIST / GAN_TF_MNIST "
+                "(README: Data, offline and online)")
   return path
 
 

@@ -1,7 +1,6 @@
 """The data pipeline: IDX and tfds sources, split specs, batches, order, and errors for bad files."""
 import numpy as np
 import pytest
-import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from gan_tf import data
