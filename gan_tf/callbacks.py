@@ -21,7 +21,7 @@ SAMPLES_DIR = "samples"
 SUMMARY_DIR = "gan"      # our own tf.summary writer, beside Keras's train/ writer
 
 
-class _StepCallback(keras.callbacks.Callback):
+class StepCallback(keras.callbacks.Callback):
   """Knows the global step after each batch without reading a variable (no per-step sync)."""
 
   def __init__(self, steps_per_epoch):
@@ -66,7 +66,7 @@ class SampleGrid(keras.callbacks.Callback):
                     os.path.join(self.folder, "progress.gif"))
 
 
-class ScalarLogger(_StepCallback):
+class ScalarLogger(StepCallback):
   """d_loss, g_loss, d_real = mean D(x), d_fake = mean D(G(z)), learning rates and images/s every
   `every` steps at the global step, and images/s per epoch."""
 
@@ -129,7 +129,7 @@ def _learning_rate(optimizer):
   return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
 
 
-class Checkpointer(_StepCallback):
+class Checkpointer(StepCallback):
   """Saves the CheckpointManager's checkpoint every `every` steps and at each epoch end."""
 
   def __init__(self, manager, every, steps_per_epoch):
@@ -173,7 +173,7 @@ def all_finite(variables):
   return bool(tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in floats]))
 
 
-class DivergenceGuard(_StepCallback):
+class DivergenceGuard(StepCallback):
   """Stops training at the first step whose losses are not finite, naming the step and the losses."""
 
   def on_train_batch_end(self, batch, logs=None):

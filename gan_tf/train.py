@@ -200,12 +200,13 @@ def _fit(gan, config, images, steps_per_epoch, callbacks):
   if epoch >= config.epochs:
     logging.info("Nothing to train: step %d is already at epoch %d of %d", step, epoch, config.epochs)
     return
+  step_callbacks = [c for c in callbacks if isinstance(c, callbacks_lib.StepCallback)]
   if done:
-    for callback in callbacks:
+    for callback in step_callbacks:   # they count global steps; Keras numbers this fit's from 0
       callback.offset = done
     gan.fit(data.make_dataset(config, images, step), epochs=epoch + 1, initial_epoch=epoch, shuffle=False,
             steps_per_epoch=steps_per_epoch - done, callbacks=callbacks, verbose=_verbosity())
-    for callback in callbacks:
+    for callback in step_callbacks:
       callback.offset = 0
     epoch += 1
     if gan.stop_training or epoch >= config.epochs:
