@@ -39,14 +39,20 @@ def export_generator(generator, config, path):
   """Writes generator as a SavedModel at path, atomically (a killed export leaves no half model)."""
   latent_dim, noise = config.latent_dim, config.noise
 
+  # The checks gate the work explicitly: stateless ops are not ordered after an assert, so without the
+  # control dependency the generator's own shape error could fire first.
   def serve(z):
-    tf.debugging.assert_equal(tf.shape(z)[1], latent_dim,
-                              message=f"z must be float32 [batch, {latent_dim}]")
+    check = tf.debugging.assert_equal(tf.shape(z)[1], latent_dim,
+                                      message=f"z must be float32 [batch, {latent_dim}]")
+    with tf.control_dependencies([check]):
+      z = tf.identity(z)
     return {"images": tf.cast(generator(z, training=False), tf.float32)}
 
   def sample(n, seed):
-    tf.debugging.assert_equal(tf.logical_and(n >= 1, n <= MAX_SAMPLE), True,
-                              message=f"n must be in [1, {MAX_SAMPLE}]")
+    check = tf.debugging.assert_equal(tf.logical_and(n >= 1, n <= MAX_SAMPLE), True,
+                                      message=f"n must be in [1, {MAX_SAMPLE}]")
+    with tf.control_dependencies([check]):
+      n = tf.identity(n)
     images = generator(sample_noise(n, seed, latent_dim, noise), training=False)
     return {"images": to_uint8(tf.cast(images, tf.float32))}
 
