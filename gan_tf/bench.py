@@ -16,7 +16,9 @@ FLOP counting rule (matmul/conv multiply-adds x2; activations, norms, pools and 
 forward F(net) = sum of 2*in*out (Dense), 2*k*k*c_in*c_out*H_out*W_out (Conv2D), 2*k*k*c_in*c_out*H_in*W_in
 (Conv2DTranspose) per image. A D update costs F_G (fakes) + 2 F_D (real and fake forward) + 4 F_D (their
 backward: input and weight gradients); a G update costs F_G + F_D forward, F_D for D's input gradients
-and 2 F_G backward. Per image and train step: k (F_G + 6 F_D) + 3 F_G + 2 F_D.
+and 2 F_G backward. WGAN-GP adds per D update F_D (D on the interpolates), F_D (their input gradient)
+and 2 F_D (that gradient's weight gradient and the backward pass it runs through). Per image and train
+step: k (F_G + 6 F_D + 4 F_D [GP only]) + 3 F_G + 2 F_D.
 """
 import json
 import os
@@ -59,10 +61,10 @@ def forward_flops(model):
   return total
 
 
-def step_flops_per_image(generator, discriminator, d_steps):
+def step_flops_per_image(generator, discriminator, d_steps, gradient_penalty=False):
   """FLOPs per image of one train step, by the rule in the module docstring."""
   f_g, f_d = forward_flops(generator), forward_flops(discriminator)
-  return d_steps * (f_g + 6 * f_d) + 3 * f_g + 2 * f_d
+  return d_steps * (f_g + (10 if gradient_penalty else 6) * f_d) + 3 * f_g + 2 * f_d
 
 
 def matmul_peak(dtype, n=2048, seconds=3.0):
@@ -148,6 +150,13 @@ def time_plain_loop(config, images, warmup_steps, window_steps, windows):
       with tf.GradientTape() as tape:
         d_loss = d_loss_fn(discriminator(real_images, training=True),
                            discriminator(fake, training=True))
+        if config.loss == "wasserstein_gp":   # as in Keras's WGAN-GP example
+          eps = tf.random.uniform([batch, 1, 1, 1])
+          mixed = eps * real_images + (1.0 - eps) * fake
+          with tf.GradientTape() as gp_tape:
+            gp_tape.watch(mixed)
+            critic = discriminator(mixed, training=True)
+          d_loss += config.gp_weight * losses.gradient_penalty(gp_tape.gradient(critic, mixed))
       grads = tape.gradient(d_loss, discriminator.trainable_variables)
       d_optimizer.apply_gradients(zip(grads, discriminator.trainable_variables))
     with tf.GradientTape() as tape:
@@ -227,7 +236,8 @@ def bench(data_dir, quick):
     count = 3 if conv else 5
     warmup = 3 if conv else 100
     generator, discriminator = train.models.build_models(config)
-    flops = step_flops_per_image(generator, discriminator, config.d_steps)
+    flops = step_flops_per_image(generator, discriminator, config.d_steps,
+                                 config.loss == "wasserstein_gp")
     images_per_step = config.batch_size * config.d_steps
     rows = {}
     seconds, n = time_plain_loop(config, images, warmup, window, count)
