@@ -12,7 +12,7 @@ import time
 from absl import app, flags, logging
 
 from gan_tf import evaluate, files, images, train
-from gan_tf.config import get_config
+from gan_tf.config import get_config, source_settings
 from gan_tf.errors import run_main
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -26,8 +26,7 @@ class Row:
   experiment: str
   data: str          # key of DATA
   epochs: int
-  setting: str       # "source" (as the source prescribes) or "default" (gan_tf's defaults)
-  overrides: tuple = ()
+  setting: str       # "source" (as the source prescribes: --setting=source) or "default" (gan_tf's)
   why: str = ""
 
   @property
@@ -36,8 +35,8 @@ class Row:
 
   def config(self):
     data_dir, split = DATA[self.data]
-    return get_config(self.experiment, data_dir=data_dir, split=split, epochs=self.epochs,
-                      **dict(self.overrides))
+    return get_config(self.experiment, self.setting, data_dir=data_dir, split=split,
+                      epochs=self.epochs)
 
 
 def _rows():
@@ -45,19 +44,13 @@ def _rows():
   for experiment, data, epochs in (("mlp", "fashion", 50), ("mlp_small", "fashion", 50),
                                    ("mlp", "mnist", 200), ("dcgan_tutorial", "mnist", 30),
                                    ("dcgan", "fashion", 20)):
-    if experiment in SOURCE:
-      rows.append(Row(experiment, data, epochs, "source", SOURCE[experiment]))
-    rows.append(Row(experiment, data, epochs, "default", (), WHY.get(experiment, "")))
+    if source_settings(experiment):   # the source trains differently from gan_tf's defaults
+      rows.append(Row(experiment, data, epochs, "source"))
+    rows.append(Row(experiment, data, epochs, "default", WHY.get(experiment, "")))
   return rows
 
 
-# The sources' settings, where gan_tf's defaults differ (speed defaults are kept: see README "Speed").
-SOURCE = {
-    "mlp": (("loss", "non_saturating"), ("d_steps", 1), ("d_learning_rate", 1e-4), ("g_learning_rate", 1e-4),
-            ("d_beta_1", 0.9), ("g_beta_1", 0.9)),
-    "mlp_small": (("loss", "minimax"), ("d_steps", 1), ("d_optimizer", "sgd"), ("g_optimizer", "sgd"),
-                  ("d_learning_rate", 0.01), ("g_learning_rate", 0.01)),
-}
+# Speed defaults (steps per execution, XLA) are kept in source rows: see README "Speed".
 WHY = {
     "mlp": "WGAN-GP with k = 5 critic steps (Adam 1e-4, beta_1 0.5 for D) instead of the non-saturating "
            "loss with k = 1: the Wasserstein critic keeps giving G gradient toward every mode",
@@ -143,7 +136,8 @@ def _flags(row):
   folder = "/usr/share/datasets/fashion-mnist" if row.data == "fashion" else "../shared/data/mnist"
   args = [f"--experiment={row.experiment}", f"--data_dir={folder}", f"--split={split}",
           f"--epochs={row.epochs}"]
-  args += [f"--{k}={v}" for k, v in row.overrides]
+  if row.setting == "source":
+    args.append("--setting=source")
   return " ".join(args)
 
 

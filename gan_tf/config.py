@@ -154,9 +154,27 @@ def experiment_names():
   return sorted(n for n in names if n != "results")   # results.py makes RESULTS.md, it is no experiment
 
 
-def get_config(name, **overrides):
-  """The named experiment's Config, with overrides applied and validated."""
+def _experiment(name):
   if name not in experiment_names():
     raise ConfigError(f"experiment={name!r}: unknown; known: {experiment_names()}")
-  config = importlib.import_module(f"experiments.{name}").get_config()
-  return config.replace(**overrides) if overrides else config
+  return importlib.import_module(f"experiments.{name}")
+
+
+def source_settings(name):
+  """The fields where the named experiment's source trains differently from gan_tf's defaults ({} when
+  the defaults are the source's): the module's SOURCE dict."""
+  return dict(getattr(_experiment(name), "SOURCE", {}))
+
+
+SETTINGS = ("default", "source")
+
+
+def get_config(name, setting="default", **overrides):
+  """The named experiment's Config, with gan_tf's defaults or (setting="source") trained as its source
+  prescribes, with overrides applied and validated."""
+  if setting not in SETTINGS:
+    raise ConfigError(f"setting={setting!r}: must be one of {list(SETTINGS)}")
+  settings = source_settings(name) if setting == "source" else {}
+  config = _experiment(name).get_config()
+  settings.update(overrides)
+  return config.replace(**settings) if settings else config

@@ -241,6 +241,8 @@ def define_flags():
                       "checkpoints is resumed.")
   flags.DEFINE_bool("resume", False, "Continue the newest runs/<experiment>-* run.")
   flags.DEFINE_string("runs_dir", "runs", "Where new run folders are made.")
+  flags.DEFINE_string("setting", "default", "'source': train as the experiment's source prescribes (its "
+                      "SOURCE, e.g. mlp's non-saturating loss with k = 1); 'default': gan_tf's defaults.")
   define = {str: flags.DEFINE_string, int: flags.DEFINE_integer, float: flags.DEFINE_float,
             bool: flags.DEFINE_bool, tuple: flags.DEFINE_list}
   for field in dataclasses.fields(Config):
@@ -265,7 +267,7 @@ def _newest_run(runs_dir, name):
   return max(runs, key=os.path.getmtime)
 
 
-def resolve(experiment, workdir, resume, runs_dir, overrides):
+def resolve(experiment, workdir, resume, runs_dir, overrides, setting="default"):
   """(config, workdir) for a command line: a saved run's config when continuing it, else the experiment's."""
   name = experiment or "mlp"
   if resume and not workdir:
@@ -274,7 +276,7 @@ def resolve(experiment, workdir, resume, runs_dir, overrides):
   if saved is not None and not experiment:
     config = saved.replace(**overrides)
   else:
-    config = get_config(name, **overrides)
+    config = get_config(name, setting, **overrides)
   if not workdir:
     workdir = os.path.join(runs_dir, f"{config.name}-{datetime.datetime.now():%Y%m%d-%H%M%S}")
   return config, workdir
@@ -284,7 +286,7 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   f = flags.FLAGS
-  config, workdir = resolve(f.experiment, f.workdir, f.resume, f.runs_dir, _overrides())
+  config, workdir = resolve(f.experiment, f.workdir, f.resume, f.runs_dir, _overrides(), f.setting)
   run(config, workdir)
   print(f"Done: {workdir}")
 

@@ -24,6 +24,21 @@ def test_overrides_apply_and_keep_types():
   assert config.d_learning_rate == 1.0 and isinstance(config.d_learning_rate, float)
 
 
+def test_source_setting_is_the_sources_training_and_overrides_still_win():
+  default, source = get_config("mlp"), get_config("mlp", "source")
+  assert (default.loss, default.d_steps) == ("wasserstein_gp", 5)
+  assert (source.loss, source.d_steps, source.d_beta_1, source.g_beta_1) == ("non_saturating", 1, 0.9, 0.9)
+  assert source.model == default.model and source.batch_size == default.batch_size   # same networks
+  small = get_config("mlp_small", "source", d_learning_rate=0.05)
+  assert (small.loss, small.d_optimizer, small.g_optimizer) == ("minimax", "sgd", "sgd")
+  assert small.d_learning_rate == 0.05 and small.g_learning_rate == 0.01
+  # An experiment whose defaults are its source's has no separate setting.
+  assert config_lib.source_settings("dcgan_tutorial") == {}
+  assert get_config("dcgan_tutorial", "source") == get_config("dcgan_tutorial")
+  with pytest.raises(ConfigError, match="setting='sauce': must be one of"):
+    get_config("mlp", "sauce")
+
+
 def test_misspelt_override_is_an_error():
   with pytest.raises(ConfigError, match="unknown config field.*epochz"):
     get_config("mlp", epochz=3)

@@ -70,10 +70,18 @@ def test_cli_trains_and_writes_under_runs_dir(idx_dir, tmp_path):
   assert json.load(open(os.path.join(runs[0], "config.json")))["epochs"] == 1
 
 
+def test_cli_setting_source_trains_with_the_sources_setting_and_flags_still_win(tmp_path):
+  config, _ = train.resolve("mlp", str(tmp_path / "run"), False, str(tmp_path), {"d_steps": 2}, "source")
+  assert (config.loss, config.d_steps, config.g_beta_1) == ("non_saturating", 2, 0.9)
+  config, _ = train.resolve("mlp", str(tmp_path / "run"), False, str(tmp_path), {})
+  assert (config.loss, config.d_steps) == ("wasserstein_gp", 5)
+
+
 @pytest.mark.parametrize("args,words", [
     (["--epochz=3"], "Unknown command line flag 'epochz'"),
     (["--experiment=nope"], "experiment='nope': unknown"),
     (["--batch_size=0"], "batch_size=0: must be >= 1"),
+    (["--setting=sauce"], "setting='sauce': must be one of"),
     (["--loss=wgan"], "loss='wgan': must be one of"),
     (["--batch_size=abc"], "batch_size"),
     (["--data_dir=/nonexistent"], "data_dir '/nonexistent' is not a folder"),
