@@ -2,15 +2,19 @@
 
 Run: `make bench` (or `python -m gan_tf.bench --out=runs/bench`). Writes bench.md and bench.json.
 
-For each experiment at its own batch size, it times windows of train steps after a warm-up and reports the
-median images/s and step time of:
-  - gan_tf: `GAN.fit` with the experiment's defaults, and variants (XLA, steps_per_execution, precision);
+For each experiment at its own batch size (the dense nets twice: at gan_tf's defaults, WGAN-GP with k = 5,
+and at their sources' training, `--setting=source`, k = 1), it times windows of train steps after a
+warm-up and reports the median images/s and step time of:
+  - gan_tf: `GAN.fit` with the experiment's defaults, and variants (steps_per_execution and XLA taken away
+    from the dense nets; bfloat16, float16 and XLA on the conv nets, timed over the fewest steps where
+    they take seconds per step);
   - plain loop: the TF tutorials' pattern, a `tf.function` step with GradientTape over the same models,
     optimizers, data and algorithm (k D updates, then a G update with fresh z), called once per batch
     from a Python `for` over the tf.data dataset;
   - input: the tf.data pipeline alone.
-Also: time to first step of a real `python -m gan_tf.train` (process start + tracing), the analytic FLOPs
-per image per step and the fraction of this machine's matmul peak (fp32 and bf16, measured in this run).
+Also: the start-up of a real `make train-mlp` (process start to the end of its first execution), the
+analytic FLOPs per image per step and the fraction of this machine's matmul peak (fp32 and bf16, measured
+in this run), which bounds what any loop could gain over the plain one.
 
 FLOP counting rule (matmul/conv multiply-adds x2; activations, norms, pools and the optimizer ignored):
 forward F(net) = sum of 2*in*out (Dense), 2*k*k*c_in*c_out*H_out*W_out (Conv2D), 2*k*k*c_in*c_out*H_in*W_in
@@ -38,7 +42,6 @@ from gan_tf import data, files, losses, train
 from gan_tf.config import get_config
 from gan_tf.errors import run_main
 
-EXPERIMENTS = ("mlp", "mlp_small", "dcgan", "dcgan_tutorial")
 CONV = ("dcgan", "dcgan_tutorial")
 
 
@@ -188,80 +191,106 @@ def time_input(config, images, batches=300):
 
 
 def time_to_first_step(data_dir, experiment="mlp"):
-  """Seconds from `python -m gan_tf.train` starting to its first finished train step."""
+  """(seconds, steps) from `python -m gan_tf.train --experiment=mlp --epochs=1` (what `make train-mlp` runs,
+  on the full train split) starting to the end of its first execution of `steps` train steps."""
   workdir = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"gan_tf-bench-startup-{os.getpid()}")
   args = [sys.executable, "-m", "gan_tf.train", f"--experiment={experiment}", "--epochs=1",
-          "--split=train[:2%]" if data_dir else "--split=train[:1%]", f"--workdir={workdir}"]
-  if data_dir:
-    args.append(f"--data_dir={data_dir}")
-  start = time.time()
+          f"--data_dir={data_dir}", f"--workdir={workdir}"]
   result = subprocess.run(args, capture_output=True, text=True, timeout=600)
   shutil.rmtree(workdir, ignore_errors=True)
+  seconds = steps = None
   for line in result.stderr.splitlines():
+    if "in executions of" in line:
+      steps = int(line.split("in executions of")[1].split(",")[0])
     if "first train step done at" in line:
-      return float(line.rsplit("at", 1)[1].split("s")[0]), time.time() - start
-  raise RuntimeError(f"no first-step line from gan_tf.train: {result.stderr[-1000:]}")
+      seconds = float(line.rsplit("at", 1)[1].split("s")[0])
+  if seconds is None or steps is None:
+    raise RuntimeError(f"no first-step line from gan_tf.train: {result.stderr[-1000:]}")
+  return seconds, steps
 
 
 # --- the run -----------------------------------------------------------------------------------
 
+def native_low_precision():
+  """Which 16-bit matmuls this CPU runs natively (oneDNN emulates the others, slowly)."""
+  try:
+    with open("/proc/cpuinfo") as f:
+      cpu_flags = set(f.read().split())
+  except OSError:
+    cpu_flags = set()
+  return {"bfloat16": bool(cpu_flags & {"avx512_bf16", "amx_bf16"}),
+          "float16": bool(cpu_flags & {"avx512_fp16", "amx_fp16"})}
+
+
+# (experiment, setting): the dense nets are timed at gan_tf's defaults (WGAN-GP, k = 5: compute-bound
+# here) and at their sources' training (k = 1: the overhead-bound step the tutorials' loop runs).
+CASES = (("mlp", "default"), ("mlp", "source"), ("mlp_small", "default"), ("mlp_small", "source"),
+         ("dcgan", "default"), ("dcgan_tutorial", "default"))
+
+
 def variants(name, quick):
   """(label, config overrides) to time for an experiment; the first is gan_tf's default."""
   rows = [("default", {})]
-  if name in CONV:
-    rows += [("bfloat16", {"mixed_precision": "bfloat16"})]
-    if not quick:
-      rows += [("float16", {"mixed_precision": "float16"}), ("xla", {"jit_compile": True})]
-  else:   # the defaults are 100 steps per execution with XLA: take each away
-    rows += [("steps_per_execution=1", {"steps_per_execution": 1}),
-             ("no xla", {"jit_compile": False})]
+  if name not in CONV:   # the defaults are 100 steps per execution with XLA: take each away
+    return rows + [("steps_per_execution=1", {"steps_per_execution": 1}),
+                   ("no xla", {"jit_compile": False})]
+  if not quick:
+    rows.append(("bfloat16", {"mixed_precision": "bfloat16"}))
+    rows.append(("xla", {"jit_compile": True}) if name == "dcgan"
+                else ("float16", {"mixed_precision": "float16"}))
   return rows
 
 
 def bench(data_dir, quick):
   """All measurements as a dict (see the module docstring)."""
+  native = native_low_precision()
   result = {"machine": {"python": platform.python_version(), "tensorflow": tf.__version__,
                         "keras": keras.__version__, "cpus": os.cpu_count(),
-                        "cpu": platform.processor() or platform.machine()},
+                        "cpu": platform.processor() or platform.machine(), "native": native},
             "peak_gflops": {"float32": matmul_peak(tf.float32), "bfloat16": matmul_peak(tf.bfloat16)},
             "experiments": {}}
-  for name in EXPERIMENTS:
-    config = get_config(name, data_dir=data_dir or "")
+  for name, setting in CASES:
+    config = get_config(name, setting, data_dir=data_dir or "")
+    key = name if setting == "default" else f"{name} --setting=source"
     if data_dir:
       images, _ = data.load_images(config, "train[:20%]")
     else:   # no data at hand: random pixels time the same
       images = np.random.default_rng(0).integers(0, 256, (12000, 28, 28, 1), dtype=np.uint8)
-    conv = name in CONV
-    window = 5 if conv else 200
-    count = 3 if conv else 5
-    warmup = 3 if conv else 100
     generator, discriminator = train.models.build_models(config)
     flops = step_flops_per_image(generator, discriminator, config.d_steps,
                                  config.loss == "wasserstein_gp")
     images_per_step = config.batch_size * config.d_steps
     rows = {}
-    seconds, n = time_plain_loop(config, images, warmup, window, count)
-    rows["plain loop"] = {"step_ms": 1e3 * seconds, "images_per_s": images_per_step / seconds,
-                          "windows": n}
-    for label, overrides in variants(name, quick):
-      seconds, n = time_fit(config.replace(**overrides), images, warmup, window, count)
+    for label, overrides in [("plain loop", None)] + variants(name, quick):
+      emulated = overrides and not native.get(overrides.get("mixed_precision"), True)
+      if name not in CONV:        # (warm-up, window, windows) in steps
+        timing = (100, 100, 5)
+      elif emulated or overrides == {"jit_compile": True}:   # seconds per step: fewest steps
+        timing = (1, 1, 2)
+      else:
+        timing = (2, 3, 3)
+      if overrides is None:
+        seconds, n = time_plain_loop(config, images, *timing)
+      else:
+        seconds, n = time_fit(config.replace(**overrides), images, *timing)
       rows[label] = {"step_ms": 1e3 * seconds, "images_per_s": images_per_step / seconds,
-                     "windows": n, "overrides": overrides}
+                     "windows": n, "steps_per_window": timing[1], "overrides": overrides}
+      keras.backend.clear_session()
     for row in rows.values():
       # flops is per batch element of a step, whose k real batches count as k * batch images.
       row["gflops"] = row["images_per_s"] / config.d_steps * flops / 1e9
       row["of_fp32_peak"] = row["gflops"] / result["peak_gflops"]["float32"]
       row["vs_plain_loop"] = row["images_per_s"] / rows["plain loop"]["images_per_s"]
-    result["experiments"][name] = {
-        "batch_size": config.batch_size, "d_steps": config.d_steps,
+    result["experiments"][key] = {
+        "batch_size": config.batch_size, "d_steps": config.d_steps, "loss": config.loss,
         "defaults": {"steps_per_execution": config.steps_per_execution,
                      "jit_compile": config.jit_compile, "mixed_precision": config.mixed_precision},
         "mflops_per_image_step": flops / 1e6, "input_images_per_s": time_input(config, images),
         "rows": rows}
-    keras.backend.clear_session()
-    logging.info("%s: %s", name, {k: round(r["images_per_s"]) for k, r in rows.items()})
-  first_step, total = time_to_first_step(data_dir)
-  result["first_step_seconds"] = {"mlp": first_step, "whole_1_epoch_run": total}
+    logging.info("%s: %s", key, {k: round(r["images_per_s"]) for k, r in rows.items()})
+  if data_dir:
+    seconds, steps = time_to_first_step(data_dir)
+    result["first_step"] = {"experiment": "mlp", "seconds": seconds, "steps": steps}
   return result
 
 
@@ -269,24 +298,31 @@ def markdown(result):
   """The result as the README's Speed table."""
   m = result["machine"]
   peak = result["peak_gflops"]
+  native = m.get("native", {})
   lines = [f"TensorFlow {m['tensorflow']}, Keras {m['keras']}, {m['cpus']} CPUs; measured matmul peak "
-           f"{peak['float32']:.0f} GFLOP/s fp32, {peak['bfloat16']:.0f} GFLOP/s bf16.", "",
-           "| experiment (batch) | variant | images/s | step ms | vs plain loop | GFLOP/s | of fp32 peak |",
-           "|---|---|---:|---:|---:|---:|---:|"]
+           f"{peak['float32']:.0f} GFLOP/s fp32, {peak['bfloat16']:.0f} GFLOP/s bf16"
+           + (f"; native bf16: {'yes' if native['bfloat16'] else 'no'}, native fp16: "
+              f"{'yes' if native['float16'] else 'no'}" if native else "") + ".", "",
+           "| experiment (batch, loss, k) | variant | images/s | step ms | vs plain loop | GFLOP/s | "
+           "of fp32 peak |", "|---|---|---:|---:|---:|---:|---:|"]
   for name, e in result["experiments"].items():
     for label, row in e["rows"].items():
-      lines.append(f"| {name} ({e['batch_size']}) | {label} | {row['images_per_s']:,.0f} | "
-                   f"{row['step_ms']:.2f} | {row['vs_plain_loop']:.2f}x | {row['gflops']:.1f} | "
-                   f"{100 * row['of_fp32_peak']:.0f}% |")
-  lines += ["", "| experiment | MFLOP per batch element and step | input pipeline images/s | input vs fastest training |",
-            "|---|---:|---:|---:|"]
+      lines.append(f"| {name} ({e['batch_size']}, {e.get('loss', '')}, {e['d_steps']}) | {label} | "
+                   f"{row['images_per_s']:,.0f} | {row['step_ms']:.2f} | {row['vs_plain_loop']:.2f}x | "
+                   f"{row['gflops']:.1f} | {100 * row['of_fp32_peak']:.0f}% |")
+  lines += ["", "| experiment | MFLOP per batch element and step | most a step could gain over the plain "
+            "loop (fp32 peak / plain loop) | input pipeline images/s | input vs fastest training |",
+            "|---|---:|---:|---:|---:|"]
   for name, e in result["experiments"].items():
     fastest = max(r["images_per_s"] for r in e["rows"].values())
-    lines.append(f"| {name} | {e['mflops_per_image_step']:.1f} | {e['input_images_per_s']:,.0f} | "
-                 f"{e['input_images_per_s'] / fastest:.0f}x |")
-  s = result["first_step_seconds"]
-  lines += ["", f"Time to first step of `python -m gan_tf.train --experiment=mlp`: {s['mlp']:.1f} s "
-            f"(process start, imports, data, tracing)."]
+    ceiling = 1 / e["rows"]["plain loop"]["of_fp32_peak"]
+    lines.append(f"| {name} | {e['mflops_per_image_step']:.1f} | {ceiling:.1f}x | "
+                 f"{e['input_images_per_s']:,.0f} | {e['input_images_per_s'] / fastest:.0f}x |")
+  first = result.get("first_step")
+  if first:
+    lines += ["", f"Start-up of `make train-mlp` (`python -m gan_tf.train --experiment=mlp`, full train "
+              f"split): its first execution of {first['steps']} train steps ends {first['seconds']:.1f} s "
+              "after the process starts (imports, data, tracing, XLA compile, then the steps)."]
   return "\n".join(lines) + "\n"
 
 
@@ -312,6 +348,6 @@ def main(argv):
 if __name__ == "__main__":
   flags.DEFINE_string("data_dir", "", "IDX folder to time real data; empty: random pixels.")
   flags.DEFINE_string("out", "runs/bench", "Folder for bench.md and bench.json.")
-  flags.DEFINE_bool("quick", False, "Fewer variants.")
+  flags.DEFINE_bool("quick", False, "Skip the slowest variants (16-bit precision and XLA on the conv nets).")
   flags.DEFINE_string("render", None, "A bench.json to render again instead of measuring.")
   run_main(main)
