@@ -14,9 +14,9 @@ class GAN(keras.Model):
     noise: "uniform" for z ~ U(-1, 1), "normal" for z ~ N(0, 1).
     seed: seed of the noise stream; its state is a variable, checkpointed with the model.
 
-  Each train step takes d_steps real batches (the dataset yields them stacked, [d_steps * B, ...]), makes
-  d_steps discriminator updates, one per real batch with its own fake batch, then one generator update
-  with fresh z. Each half-step differentiates only its own network's trainable variables, so the other
+  Each train step takes d_steps real batches (the dataset yields them interleaved, [B * d_steps, ...]),
+  makes d_steps discriminator updates, one per real batch with its own fake batch, then one generator
+  update with fresh z. Each half-step differentiates only its own network's trainable variables, so the other
   network never moves, while the generator's gradient still flows through the discriminator.
   """
 
@@ -81,10 +81,12 @@ class GAN(keras.Model):
   def train_step(self, data):
     k = self.d_steps
     batch_size = tf.shape(data)[0] // k
-    real = tf.reshape(data, tf.concat([[k, batch_size], tf.shape(data)[1:]], 0))
+    # The i-th D update takes rows i, i + k, i + 2k, ...: a replica's contiguous share of the rows then
+    # holds its share of every D batch, so a replicated step sees the single device's batches.
+    real = tf.reshape(data, tf.concat([[batch_size, k], tf.shape(data)[1:]], 0))
 
     def discriminator_step(i, *_):
-      loss, real_logits, fake_logits = self._discriminator_step(real[i])
+      loss, real_logits, fake_logits = self._discriminator_step(real[:, i])
       return i + 1, loss, _mean_probability(real_logits), _mean_probability(fake_logits)
     zero = tf.constant(0.0)
     state = (tf.constant(0), zero, zero, zero)   # (i, D loss, mean D(x), mean D(G(z)))

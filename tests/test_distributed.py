@@ -27,6 +27,9 @@ ATOL = 1e-5   # float32 round-off of one step is ~1e-7; a wrong gradient scale o
 
 CASES = {f"{loss}/{optimizer}": {"loss": loss, "optimizer": optimizer}
          for loss in ("minimax", "non_saturating", "wasserstein_gp") for optimizer in ("sgd", "adam")}
+# k = 2 D steps: a while loop on one device, unrolled under the strategy, each D batch split across the
+# replicas (gan.GAN.train_step).
+CASES["wasserstein_gp/sgd/k=2"] = {"loss": "wasserstein_gp", "optimizer": "sgd", "d_steps": 2}
 # BatchNorm in G: per-replica batch statistics differ from the global batch's; synchronized ones do not.
 CASES["sync_batchnorm"] = {"loss": "minimax", "optimizer": "sgd", "model": "dcgan", "g_batchnorm": True,
                            "sync_batchnorm": True}
