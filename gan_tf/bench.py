@@ -25,6 +25,7 @@ and 2 F_D (that gradient's weight gradient and the backward pass it runs through
 step: k (F_G + 6 F_D + 4 F_D [GP only]) + 3 F_G + 2 F_D.
 """
 import json
+import math
 import os
 import platform
 import shutil
@@ -108,7 +109,7 @@ class _Clock(keras.callbacks.Callback):
 
 
 def _windows(marks, warmup_steps, window_steps):
-  """Median seconds per step over windows of window_steps after warmup_steps."""
+  """Seconds per step of each window of window_steps after warmup_steps."""
   rates, start = [], None
   for steps, t in marks:
     if steps < warmup_steps:
@@ -118,11 +119,11 @@ def _windows(marks, warmup_steps, window_steps):
     elif steps - start[0] >= window_steps:
       rates.append((t - start[1]) / (steps - start[0]))
       start = (steps, t)
-  return statistics.median(rates), len(rates)
+  return rates
 
 
 def time_fit(config, images, warmup_steps, window_steps, windows):
-  """(median s/step, windows) of GAN.fit with config."""
+  """Seconds per step of each timed window of GAN.fit with config."""
   train._setup(config)
   gan, _ = train.build_gan(config)
   steps = warmup_steps + window_steps * windows
@@ -134,7 +135,8 @@ def time_fit(config, images, warmup_steps, window_steps, windows):
 
 
 def time_plain_loop(config, images, warmup_steps, window_steps, windows):
-  """(median s/step, windows) of the tutorials' tf.function + GradientTape loop, same algorithm."""
+  """Seconds per step of each timed window of the tutorials' tf.function + GradientTape loop, same
+  algorithm."""
   train._setup(config)
   generator, discriminator = train.models.build_models(config)
   d_optimizer, g_optimizer = train.make_optimizer(config, "d"), train.make_optimizer(config, "g")
@@ -261,22 +263,29 @@ def bench(data_dir, quick):
     flops = step_flops_per_image(generator, discriminator, config.d_steps,
                                  config.loss == "wasserstein_gp")
     images_per_step = config.batch_size * config.d_steps
-    rows = {}
-    for label, overrides in [("plain loop", None)] + variants(name, quick):
+    # Dense rows take seconds and this shared machine drifts by +-20% over minutes: the plain loop and
+    # the default alternate (plain, default, plain, default) and each row is the median of its windows.
+    runs = [("plain loop", None)] + variants(name, quick)
+    if name not in CONV:
+      runs = runs[:2] + runs[:2] + runs[2:]
+    windows = {}
+    for label, overrides in runs:
       emulated = overrides and not native.get(overrides.get("mixed_precision"), True)
-      if name not in CONV:        # (warm-up, window, windows) in steps
-        timing = (100, 100, 5)
+      if name not in CONV:        # (warm-up, window, windows) in steps; windows of >= 20,000 images
+        timing = (100, 100 * math.ceil(200 / images_per_step), 5)
       elif emulated or overrides == {"jit_compile": True}:   # seconds per step: fewest steps
         timing = (1, 1, 2)
       else:
         timing = (2, 3, 3)
-      if overrides is None:
-        seconds, n = time_plain_loop(config, images, *timing)
-      else:
-        seconds, n = time_fit(config.replace(**overrides), images, *timing)
-      rows[label] = {"step_ms": 1e3 * seconds, "images_per_s": images_per_step / seconds,
-                     "windows": n, "steps_per_window": timing[1], "overrides": overrides}
+      timer = time_plain_loop if overrides is None else time_fit
+      windows.setdefault(label, ([], timing, overrides))[0].extend(
+          timer(config if overrides is None else config.replace(**overrides), images, *timing))
       keras.backend.clear_session()
+    rows = {}
+    for label, (rates, timing, overrides) in windows.items():
+      seconds = statistics.median(rates)
+      rows[label] = {"step_ms": 1e3 * seconds, "images_per_s": images_per_step / seconds,
+                     "windows": len(rates), "steps_per_window": timing[1], "overrides": overrides}
     for row in rows.values():
       # flops is per batch element of a step, whose k real batches count as k * batch images.
       row["gflops"] = row["images_per_s"] / config.d_steps * flops / 1e9

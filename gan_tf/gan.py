@@ -84,13 +84,14 @@ class GAN(keras.Model):
     # The i-th D update takes rows i, i + k, i + 2k, ...: a replica's contiguous share of the rows then
     # holds its share of every D batch, so a replicated step sees the single device's batches.
     real = tf.reshape(data, tf.concat([[batch_size, k], tf.shape(data)[1:]], 0))
+    real = tf.transpose(real, [1, 0] + list(range(2, len(data.shape) + 1)))   # [k, B, ...]
 
     def discriminator_step(i, *_):
-      loss, real_logits, fake_logits = self._discriminator_step(real[:, i])
+      loss, real_logits, fake_logits = self._discriminator_step(real[i])
       return i + 1, loss, _mean_probability(real_logits), _mean_probability(fake_logits)
     zero = tf.constant(0.0)
     state = (tf.constant(0), zero, zero, zero)   # (i, D loss, mean D(x), mean D(G(z)))
-    if tf.distribute.has_strategy():
+    if k == 1 or tf.distribute.has_strategy():
       # Unrolled: the optimizers' cross-replica sync (merge_call) cannot sit inside a while loop.
       for _ in range(k):
         state = discriminator_step(*state)

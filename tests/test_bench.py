@@ -38,8 +38,8 @@ def test_plain_loop_and_fit_timers_run_the_same_algorithm(loss, d_steps):
   config = get_config("smoke", loss=loss, d_steps=d_steps, steps_per_execution=2)
   images = np.random.default_rng(0).integers(0, 256, (256, 28, 28, 1), dtype=np.uint8)
   for timer in (bench.time_plain_loop, bench.time_fit):
-    seconds, windows = timer(config, images, 2, 2, 2)
-    assert seconds > 0 and windows == 2
+    windows = timer(config, images, 2, 2, 2)
+    assert len(windows) == 2 and min(windows) > 0
 
 
 def test_markdown_reports_the_ratios_and_the_ceiling():
