@@ -21,8 +21,11 @@ def get_config():
       # The walk-through's BCE with plain SGD is SOURCE below (`--setting=source`). The default is
       # mlp's: WGAN-GP with k=5 (experiments/RESULTS.md).
       loss="wasserstein_gp", d_steps=5,
-      d_optimizer="adam", d_learning_rate=1e-4, d_beta_1=0.5,
-      g_optimizer="adam", g_learning_rate=1e-4, g_beta_1=0.9,
+      # Adam with beta_1 = 0 (Gulrajani et al.'s WGAN-GP setting) at twice their rate, 2e-4: at 50 epochs on
+      # Fashion-MNIST mlp_small scored 4.68 (10 classes) against 4.07 (9) with 1e-4 and beta_1 0.5 (D) / 0.9
+      # (G) (n = 10,000; experiments/RESULTS.md, the 1e-4 rows at commit 74331f8).
+      d_optimizer="adam", d_learning_rate=2e-4, d_beta_1=0.0,
+      g_optimizer="adam", g_learning_rate=2e-4, g_beta_1=0.0,
       sample_every=5,
   )
 

@@ -52,8 +52,8 @@ def _rows():
 
 # Speed defaults (steps per execution, XLA) are kept in source rows: see README "Speed".
 WHY = {
-    "mlp": "WGAN-GP with k = 5 critic steps (Adam 1e-4, beta_1 0.5 for D) instead of the non-saturating "
-           "loss with k = 1: the Wasserstein critic keeps giving G gradient toward every mode",
+    "mlp": "WGAN-GP with k = 5 critic steps (Adam 2e-4, beta_1 0) instead of the non-saturating loss with "
+           "k = 1: the Wasserstein critic keeps giving G gradient toward every mode",
     "mlp_small": "the same change as mlp",
 }
 
