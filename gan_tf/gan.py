@@ -96,8 +96,8 @@ class GAN(keras.Model):
       for _ in range(k):
         state = discriminator_step(*state)
     else:
-      # A loop, not k copies: the D step is traced and XLA-compiled once, which takes about 6 s off
-      # the start-up of a k = 5 experiment on this CPU (make bench: time to first step).
+      # A loop, not k copies: the D step is traced and XLA-compiled once, which takes 4-5 s off the
+      # start-up of a k = 5 experiment on this CPU (README "Speed").
       state = tf.while_loop(lambda i, *_: i < k, discriminator_step, state)
     _, d_loss, d_real, d_fake = state
     g_loss = self._generator_step(batch_size)
