@@ -11,7 +11,7 @@ import time
 
 from absl import app, flags, logging
 
-from gan_tf import evaluate, files, images, train
+from gan_tf import data, evaluate, files, images, train
 from gan_tf.config import get_config, source_settings
 from gan_tf.errors import run_main
 
@@ -70,7 +70,7 @@ def run_row(row, runs_dir, n):
   gan = train.run(config, workdir)
   seconds = time.time() - start
   evaluator = evaluate.load_evaluator(config)
-  reference = evaluator.embed(train.data.load_images(config, evaluator.info["eval_split"])[0])
+  reference = evaluate.reference_embeddings(evaluator, config)
   fakes = evaluate.sample_generator(gan.generator, config, n)
   figures = evaluate.compare_embeddings(evaluator.embed(fakes), reference)
   images.save_png(images.grid(fakes[:36]), os.path.join(HERE, "results", f"{row.id}.png"), scale=1)
@@ -89,8 +89,8 @@ def floors(n):
       continue
     evaluator = evaluate.load_evaluator(config)
     info = evaluator.info
-    reference = evaluator.embed(train.data.load_images(config, info["eval_split"])[0])
-    real, _ = train.data.load_images(config, info["train_split"])
+    reference = evaluate.reference_embeddings(evaluator, config)
+    real, _ = data.load_images(config, info["train_split"])
     out[name] = dict(evaluate.real_floor(evaluator, real, reference, n), accuracy=info["test_accuracy"],
                      train_split=info["train_split"], eval_split=info["eval_split"])
   return out

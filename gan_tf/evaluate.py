@@ -196,6 +196,12 @@ def evaluate_images(evaluator, fake_images, real_images, **kwargs):
   return compare_embeddings(evaluator.embed(fake_images), evaluator.embed(real_images), **kwargs)
 
 
+def reference_embeddings(evaluator, config):
+  """The evaluator's (features, logits) of config's dataset's held-out split: what samples are scored
+  against."""
+  return evaluator.embed(data.load_images(config, evaluator.info["eval_split"])[0])
+
+
 def real_floor(evaluator, train_images, reference, n, seed=0, **kwargs):
   """The figures of n random real training images against reference, the reference split's (features,
   logits): what a generator that reproduced its training data would score."""
@@ -417,8 +423,7 @@ class EvaluationCallback(keras.callbacks.Callback):
   def on_train_begin(self, logs=None):
     if self.evaluator is None:   # once per callback: a resumed fit reuses it
       self.evaluator = load_evaluator(self.config, self.cache_dir, self.spec)
-      reference, _ = data.load_images(self.config, self.evaluator.info["eval_split"])
-      self.reference = self.evaluator.embed(reference)
+      self.reference = reference_embeddings(self.evaluator, self.config)
 
   def on_epoch_end(self, epoch, logs=None):
     if (epoch + 1) % self.every_epochs == 0:
@@ -469,7 +474,7 @@ def main(argv):
     config = config.replace(data_dir=f.data_dir)
   evaluator = load_evaluator(config, f.cache_dir)
   info = evaluator.info
-  reference = evaluator.embed(data.load_images(config, info["eval_split"])[0])
+  reference = reference_embeddings(evaluator, config)
   train_images, _ = data.load_images(config, info["train_split"])
   result = {"source": source, "experiment": config.name, "dataset": config.dataset,
             "data_dir": config.data_dir, "seed": f.seed,
