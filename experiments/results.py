@@ -12,8 +12,8 @@ import time
 from absl import app, flags, logging
 
 from gan_tf import data, evaluate, files, images, train
-from gan_tf.config import get_config, source_settings
-from gan_tf.errors import run_main
+from gan_tf.config import Config, get_config, source_settings
+from gan_tf.errors import UserError, run_main
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -55,6 +55,8 @@ WHY = {
     "mlp": "WGAN-GP with k = 5 critic steps (Adam 2e-4, beta_1 0) instead of the non-saturating loss with "
            "k = 1: the Wasserstein critic keeps giving G gradient toward every mode",
     "mlp_small": "the same change as mlp",
+    "dcgan_tutorial": "Radford et al.'s DCGAN optimizer (Adam 2e-4, beta_1 0.5, against the tutorial's 1e-4 "
+                      "and 0.9) and batch 64: twice the updates of batch 128 in the same epochs",
 }
 
 
@@ -62,10 +64,11 @@ def run_row(row, runs_dir, n):
   """Trains (or reuses) the row's run and returns its figures, writing its sample grid beside RESULTS.md."""
   workdir = os.path.join(runs_dir, row.id)
   done = os.path.join(workdir, "results.json")
+  config = row.config()
   if os.path.exists(done):
+    _check_same_config(row, workdir, config)
     with open(done) as f:
       return json.load(f)
-  config = row.config()
   start = time.time()
   gan = train.run(config, workdir)
   seconds = time.time() - start
@@ -78,6 +81,32 @@ def run_row(row, runs_dir, n):
             "evaluator_accuracy": evaluator.info["test_accuracy"]}
   files.atomic_write(done, json.dumps(result).encode())
   return result
+
+
+def _check_same_config(row, workdir, config):
+  """A finished row is reused only if it was trained with the row's config as it is now (data_dir aside:
+  the same files may sit elsewhere), so a changed default can never report an old run's figures."""
+  with open(os.path.join(workdir, train.CONFIG_FILE)) as f:
+    trained = Config.from_json(f.read())
+  ignored = {"data_dir"} | _unread(trained) & _unread(config)
+  changed = {k: (getattr(trained, k), getattr(config, k)) for k in dataclasses.asdict(config)
+             if k not in ignored and getattr(trained, k) != getattr(config, k)}
+  if changed:
+    detail = ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in sorted(changed.items()))
+    raise UserError(f"{row.id}: its finished run in {workdir} was trained with another config ({detail}); "
+                    f"delete that folder to train the row again")
+
+
+def _unread(config):
+  """Fields this config's training never reads: Adam's beta_1 under SGD, SGD's momentum under Adam, the
+  gradient penalty's weight under other losses."""
+  unread = set()
+  for net in ("d", "g"):
+    sgd = getattr(config, f"{net}_optimizer") == "sgd"
+    unread |= {f"{net}_beta_1"} if sgd else {f"{net}_momentum", f"{net}_nesterov"}
+  if config.loss != "wasserstein_gp":
+    unread.add("gp_weight")
+  return unread
 
 
 def floors(n):

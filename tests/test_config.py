@@ -33,8 +33,10 @@ def test_source_setting_is_the_sources_training_and_overrides_still_win():
   assert (small.loss, small.d_optimizer, small.g_optimizer) == ("minimax", "sgd", "sgd")
   assert small.d_learning_rate == 0.05 and small.g_learning_rate == 0.01
   # An experiment whose defaults are its source's has no separate setting.
-  assert config_lib.source_settings("dcgan_tutorial") == {}
-  assert get_config("dcgan_tutorial", "source") == get_config("dcgan_tutorial")
+  assert config_lib.source_settings("dcgan") == {}
+  assert get_config("dcgan", "source") == get_config("dcgan")
+  tutorial = get_config("dcgan_tutorial", "source")
+  assert (tutorial.d_learning_rate, tutorial.g_beta_1, tutorial.batch_size) == (1e-4, 0.9, 128)
   with pytest.raises(ConfigError, match="setting='sauce': must be one of"):
     get_config("mlp", "sauce")
 
