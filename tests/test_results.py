@@ -26,10 +26,14 @@ def test_finished_row_with_the_rows_config_is_reused(tmp_path):
 
 def test_finished_row_trained_with_an_old_default_is_refused(tmp_path):
   row = results.Row("mlp_small", "fashion", 50, "default")
-  _finished(str(tmp_path), row, row.config().replace(g_learning_rate=1e-4, d_steps=1))
-  with pytest.raises(UserError, match=r"mlp_small-fashion-50-default: .*another config \(d_steps 1 -> 5, "
-                                      r"g_learning_rate 0.0001 -> 0.0002\); delete that folder"):
+  now = row.config()
+  _finished(str(tmp_path), row, now.replace(g_learning_rate=now.g_learning_rate / 2, d_steps=now.d_steps + 1))
+  expected = (f"mlp_small-fashion-50-default: its finished run in {tmp_path}/{row.id} was trained with another "
+              f"config (d_steps {now.d_steps + 1} -> {now.d_steps}, g_learning_rate "
+              f"{now.g_learning_rate / 2!r} -> {now.g_learning_rate!r}); delete that folder to train the row again")
+  with pytest.raises(UserError) as error:
     results.run_row(row, str(tmp_path), n=10)
+  assert str(error.value) == expected
 
 
 def test_fields_the_training_never_reads_do_not_make_a_row_stale(tmp_path):
@@ -39,5 +43,5 @@ def test_fields_the_training_never_reads_do_not_make_a_row_stale(tmp_path):
   assert results.run_row(row, str(tmp_path), n=10)["figures"]["classifier_score"] == 4.2
   other = results.Row("mlp_small", "fashion", 50, "default")   # Adam: there beta_1 is read
   _finished(str(tmp_path), other, other.config().replace(d_beta_1=0.5))
-  with pytest.raises(UserError, match=r"\(d_beta_1 0.5 -> 0.0\)"):
+  with pytest.raises(UserError, match=rf"\(d_beta_1 0.5 -> {other.config().d_beta_1!r}\)"):
     results.run_row(other, str(tmp_path), n=10)
