@@ -24,8 +24,7 @@ def get_config():
       # Adam with beta_1 = 0 (Gulrajani et al.'s WGAN-GP setting) at 1e-3, ten times their rate: in 50 epochs
       # (4,700 generator steps on Fashion-MNIST) their 1e-4 leaves G short of training. A scan of the rate
       # (a throwaway script, n = 5,000, one seed) scored mlp 6.20 / 6.81 / 7.00 / 6.67 at 2e-4 / 5e-4 / 1e-3
-      # / 2e-3 and mlp_small 4.68 / 5.27 / 5.47 at 2e-4 / 5e-4 / 1e-3; experiments/RESULTS.md has make
-      # results' own figures for 1e-3.
+      # / 2e-3; experiments/RESULTS.md has make results' own figures for 1e-3.
       d_optimizer="adam", d_learning_rate=1e-3, d_beta_1=0.0,
       g_optimizer="adam", g_learning_rate=1e-3, g_beta_1=0.0,
       sample_every=10,                                        # the tutorial samples every 10 epochs

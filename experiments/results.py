@@ -52,7 +52,7 @@ def _rows():
 
 # Speed defaults (steps per execution, XLA) are kept in source rows: see README "Speed".
 WHY = {
-    "mlp": "WGAN-GP with k = 5 critic steps (Adam 2e-4, beta_1 0) instead of the non-saturating loss with "
+    "mlp": "WGAN-GP with k = 5 critic steps (Adam 1e-3, beta_1 0) instead of the non-saturating loss with "
            "k = 1: the Wasserstein critic keeps giving G gradient toward every mode",
     "mlp_small": "the same change as mlp",
     "dcgan_tutorial": "Radford et al.'s DCGAN optimizer (Adam 2e-4, beta_1 0.5, against the tutorial's 1e-4 "

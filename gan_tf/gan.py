@@ -92,7 +92,8 @@ class GAN(keras.Model):
     zero = tf.constant(0.0)
     state = (tf.constant(0), zero, zero, zero)   # (i, D loss, mean D(x), mean D(G(z)))
     if k == 1 or tf.distribute.has_strategy():
-      # Unrolled: the optimizers' cross-replica sync (merge_call) cannot sit inside a while loop.
+      # Unrolled: with k = 1 there is nothing to loop, and under a strategy the optimizers' cross-replica
+      # sync (merge_call) cannot sit inside a while loop.
       for _ in range(k):
         state = discriminator_step(*state)
     else:
