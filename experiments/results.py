@@ -11,7 +11,7 @@ import time
 
 from absl import app, flags, logging
 
-from gan_tf import data, evaluate, files, images, train
+from gan_tf import bench, data, evaluate, files, images, train
 from gan_tf.config import Config, get_config, source_settings
 from gan_tf.errors import UserError, run_main
 
@@ -78,7 +78,7 @@ def run_row(row, runs_dir, n):
   figures = evaluate.compare_embeddings(evaluator.embed(fakes), reference)
   images.save_png(images.grid(fakes[:36]), os.path.join(HERE, "results", f"{row.id}.png"), scale=1)
   result = {"row": dataclasses.asdict(row), "train_seconds": seconds, "figures": figures,
-            "evaluator_accuracy": evaluator.info["test_accuracy"]}
+            "evaluator_accuracy": evaluator.info["test_accuracy"], "machine": bench.machine()}
   files.atomic_write(done, json.dumps(result).encode())
   return result
 
@@ -125,12 +125,24 @@ def floors(n):
   return out
 
 
+def _machine(result):
+  """The machine a row was trained on, as one line (rows from before machines were recorded say so)."""
+  return bench.describe(result["machine"]) if "machine" in result else "a machine not recorded"
+
+
+def _machines_line(machines):
+  if len(machines) == 1:
+    return next(iter(machines))
+  return "the machine named in each row's Settings line (rows come from more than one)"
+
+
 def markdown(results, floor, n):
+  machines = {_machine(result) for result in results.values()}
   lines = ["# Results: sample quality of each experiment, as its source prescribes it and with gan_tf's "
            "defaults", "",
            "Regenerate: `make results` (or `python -m experiments.results`). Figures at n = "
-           f"{n:,} samples against the evaluator's held-out split (gan_tf.evaluate); wall time on this "
-           "2-core CPU.", "", "## Evaluators and the real-data floor", "",
+           f"{n:,} samples against the evaluator's held-out split (gan_tf.evaluate); wall time on "
+           f"{_machines_line(machines)}.", "", "## Evaluators and the real-data floor", "",
            "| data | evaluator accuracy | trained on / scored against | classifier score | FD features | "
            "KID | coverage |", "|---|---:|---|---:|---:|---:|---:|"]
   for name, f in floor.items():
@@ -156,7 +168,9 @@ def markdown(results, floor, n):
                  f"![](results/{row.id}.png) |")
   lines += ["", "## Settings", ""]
   for row in _rows():
-    lines.append(f"- `{row.id}`: `{_flags(row)}`" + (f": {row.why}" if row.why else ""))
+    where = (f" (trained on {_machine(results[row.id])})"
+             if len(machines) > 1 and row.id in results else "")
+    lines.append(f"- `{row.id}`: `{_flags(row)}`" + (f": {row.why}" if row.why else "") + where)
   return "\n".join(lines) + "\n"
 
 

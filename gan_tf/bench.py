@@ -213,15 +213,36 @@ def time_to_first_step(data_dir, experiment="mlp"):
 
 # --- the run -----------------------------------------------------------------------------------
 
-def native_low_precision():
-  """Which 16-bit matmuls this CPU runs natively (oneDNN emulates the others, slowly)."""
+def _cpuinfo():
   try:
     with open("/proc/cpuinfo") as f:
-      cpu_flags = set(f.read().split())
+      return f.read()
   except OSError:
-    cpu_flags = set()
+    return ""
+
+
+def native_low_precision(cpuinfo=None):
+  """Which 16-bit matmuls this CPU runs natively (oneDNN emulates the others, slowly)."""
+  cpu_flags = set((_cpuinfo() if cpuinfo is None else cpuinfo).split())
   return {"bfloat16": bool(cpu_flags & {"avx512_bf16", "amx_bf16"}),
           "float16": bool(cpu_flags & {"avx512_fp16", "amx_fp16"})}
+
+
+def machine():
+  """What speed figures depend on: versions, CPU count and model, and its vector and 16-bit units."""
+  cpuinfo = _cpuinfo()
+  model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines()
+                if line.startswith("model name")), "") or platform.processor() or platform.machine()
+  return {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,
+          "cpus": os.cpu_count(), "cpu": model, "avx512": "avx512f" in cpuinfo.split(),
+          "native": native_low_precision(cpuinfo)}
+
+
+def describe(m):
+  """One line for a machine() dict, e.g. '2 CPUs, AMD EPYC, AVX-512, native bf16'."""
+  units = ["AVX-512" if m.get("avx512") else "no AVX-512",
+           "native bf16" if m.get("native", {}).get("bfloat16") else "no bf16 units"]
+  return ", ".join([f"{m['cpus']} CPUs", m["cpu"]] + units)
 
 
 # (experiment, setting): the dense nets are timed at gan_tf's defaults (WGAN-GP, k = 5: compute-bound
@@ -245,10 +266,7 @@ def variants(name, quick):
 
 def bench(data_dir, quick):
   """All measurements as a dict (see the module docstring)."""
-  native = native_low_precision()
-  result = {"machine": {"python": platform.python_version(), "tensorflow": tf.__version__,
-                        "keras": keras.__version__, "cpus": os.cpu_count(),
-                        "cpu": platform.processor() or platform.machine(), "native": native},
+  result = {"machine": machine(),
             "peak_gflops": {"float32": matmul_peak(tf.float32), "bfloat16": matmul_peak(tf.bfloat16)},
             "experiments": {}}
   for name, setting in CASES:
@@ -308,7 +326,7 @@ def markdown(result):
   m = result["machine"]
   peak = result["peak_gflops"]
   native = m.get("native", {})
-  lines = [f"TensorFlow {m['tensorflow']}, Keras {m['keras']}, {m['cpus']} CPUs; measured matmul peak "
+  lines = [f"TensorFlow {m['tensorflow']}, Keras {m['keras']}, {describe(m)}; measured matmul peak "
            f"{peak['float32']:.0f} GFLOP/s fp32, {peak['bfloat16']:.0f} GFLOP/s bf16"
            + (f"; native bf16: {'yes' if native['bfloat16'] else 'no'}, native fp16: "
               f"{'yes' if native['float16'] else 'no'}" if native else "") + ".", "",

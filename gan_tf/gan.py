@@ -98,7 +98,7 @@ class GAN(keras.Model):
         state = discriminator_step(*state)
     else:
       # A loop, not k copies: the D step is traced and XLA-compiled once, which takes 4-5 s off the
-      # start-up of a k = 5 experiment on this CPU (README "Speed").
+      # start-up of a k = 5 experiment on the AVX2 machine of README "Speed".
       state = tf.while_loop(lambda i, *_: i < k, discriminator_step, state)
     _, d_loss, d_real, d_fake = state
     g_loss = self._generator_step(batch_size)

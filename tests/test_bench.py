@@ -45,8 +45,8 @@ def test_plain_loop_and_fit_timers_run_the_same_algorithm(loss, d_steps):
 def test_markdown_reports_the_ratios_and_the_ceiling():
   row = lambda ips, of_peak: {"images_per_s": ips, "step_ms": 1.0, "vs_plain_loop": ips / 1000,
                                "gflops": 50.0, "of_fp32_peak": of_peak}
-  result = {"machine": {"tensorflow": "2.x", "keras": "3.x", "cpus": 2,
-                        "native": {"bfloat16": False, "float16": False}},
+  result = {"machine": {"tensorflow": "2.x", "keras": "3.x", "cpus": 2, "cpu": "Test CPU",
+                        "avx512": False, "native": {"bfloat16": False, "float16": False}},
             "peak_gflops": {"float32": 100.0, "bfloat16": 20.0},
             "experiments": {"mlp": {"batch_size": 128, "loss": "wasserstein_gp", "d_steps": 5,
                                     "mflops_per_image_step": 33.3, "input_images_per_s": 40000.0,
@@ -57,3 +57,14 @@ def test_markdown_reports_the_ratios_and_the_ceiling():
   assert "| mlp | 33.3 | 4.0x | 40,000 | 20x |" in table   # ceiling 1 / 25%; input 40k / 2k
   assert "first execution of 93 train steps ends 11.0 s" in table
   assert "native bf16: no" in table
+  assert "Keras 3.x, 2 CPUs, Test CPU, no AVX-512, no bf16 units;" in table
+
+
+def test_machine_names_the_cpu_and_the_units_its_speed_depends_on():
+  cpuinfo = "model name\t: AMD EPYC\nflags\t\t: fpu sse avx2 avx512f avx512_bf16\n"
+  assert bench.native_low_precision(cpuinfo) == {"bfloat16": True, "float16": False}
+  assert bench.native_low_precision("flags : fpu avx2") == {"bfloat16": False, "float16": False}
+  m = {"cpus": 2, "cpu": "AMD EPYC", "avx512": True, "native": {"bfloat16": True, "float16": False}}
+  assert bench.describe(m) == "2 CPUs, AMD EPYC, AVX-512, native bf16"
+  here = bench.machine()   # this machine: whatever it is, the fields the line needs are there
+  assert here["cpus"] >= 1 and here["cpu"] and isinstance(here["avx512"], bool)

@@ -45,3 +45,25 @@ def test_fields_the_training_never_reads_do_not_make_a_row_stale(tmp_path):
   _finished(str(tmp_path), other, other.config().replace(d_beta_1=0.5))
   with pytest.raises(UserError, match=rf"\(d_beta_1 0.5 -> {other.config().d_beta_1!r}\)"):
     results.run_row(other, str(tmp_path), n=10)
+
+
+def _result(machine=None):
+  figures = {"classifier_score": 7.0, "frechet_features": 5.0, "kid_mean": 0.05, "coverage": 10,
+             "histogram": [1000] * 10}
+  result = {"train_seconds": 90.0, "figures": figures}
+  if machine:
+    result["machine"] = {"cpus": 2, "cpu": machine, "avx512": True,
+                         "native": {"bfloat16": True, "float16": False}}
+  return result
+
+
+def test_results_name_the_machine_their_wall_times_come_from():
+  a, b = "mlp-fashion-50-default", "mlp_small-fashion-50-default"
+  one = results.markdown({a: _result("CPU A"), b: _result("CPU A")}, {}, 10)
+  assert "wall time on 2 CPUs, CPU A, AVX-512, native bf16." in one
+  assert "(trained on" not in one
+  two = results.markdown({a: _result("CPU A"), b: _result()}, {}, 10)
+  assert "wall time on the machine named in each row's Settings line" in two
+  assert f"- `{a}`: `" in two and "(trained on 2 CPUs, CPU A, AVX-512, native bf16)" in two
+  assert "(trained on a machine not recorded)" in two
+  assert f"| {a} | 50 | 1.5 min | 7.00 | 5.00 | 0.0500 | 10 |" in two
