@@ -33,8 +33,11 @@ def test_source_setting_is_the_sources_training_and_overrides_still_win():
   assert (small.loss, small.d_optimizer, small.g_optimizer) == ("minimax", "sgd", "sgd")
   assert small.d_learning_rate == 0.05 and small.g_learning_rate == 0.01
   # An experiment whose defaults are its source's has no separate setting.
-  assert config_lib.source_settings("dcgan") == {}
-  assert get_config("dcgan", "source") == get_config("dcgan")
+  assert config_lib.source_settings("smoke") == {}
+  assert get_config("smoke", "source") == get_config("smoke")
+  dcgan = get_config("dcgan", "source")
+  assert (dcgan.d_optimizer, dcgan.g_learning_rate, dcgan.d_momentum, dcgan.g_nesterov) == ("sgd", 5e-4, 0.9, True)
+  assert get_config("dcgan").g_optimizer == "adam" and dcgan.model == "dcgan"
   tutorial = get_config("dcgan_tutorial", "source")
   assert (tutorial.d_learning_rate, tutorial.g_beta_1, tutorial.batch_size) == (1e-4, 0.9, 128)
   with pytest.raises(ConfigError, match="setting='sauce': must be one of"):
