@@ -48,7 +48,7 @@ class SampleGrid(keras.callbacks.Callback):
     self.z, self.every, self.epochs, self.writer = z, every, epochs, writer
 
   def _write(self, epoch):
-    mosaic = images.grid(self.model.generator(self.z, training=False).numpy())
+    mosaic = images.grid(self.model.sampler(self.z, training=False).numpy())
     images.save_png(mosaic, os.path.join(self.folder, f"epoch_{epoch:04d}.png"))
     with self.writer.as_default():
       tf.summary.image("samples", mosaic[None, :, :, None], step=epoch)

@@ -12,7 +12,8 @@ import experiments
 from gan_tf.errors import UserError
 
 MODELS = ("mlp", "mlp_small", "dcgan", "dcgan_tutorial")   # models.REGISTRY
-LOSSES = ("minimax", "non_saturating", "least_squares", "hinge", "wasserstein_gp")
+LOSSES = ("minimax", "non_saturating", "least_squares", "hinge", "wasserstein_gp")   # losses.LOSSES
+SMOOTHABLE_LOSSES = ("minimax", "non_saturating")                                   # losses.SMOOTHABLE
 NOISES = ("uniform", "normal")
 OPTIMIZERS = ("adam", "sgd")
 ACTIVATIONS = ("relu", "tanh", "leaky_relu")
@@ -47,6 +48,7 @@ class Config:
   # Objective and schedule.
   loss: str = "non_saturating"
   gp_weight: float = 10.0              # wasserstein_gp only
+  label_smoothing: float = 0.0         # minimax / non_saturating only: D's target for real images is 1 - this
   d_steps: int = 1                     # k of Goodfellow et al., Algorithm 1
   batch_size: int = 128
   epochs: int = 10
@@ -61,6 +63,8 @@ class Config:
   g_beta_1: float = 0.9
   g_momentum: float = 0.0
   g_nesterov: bool = False
+  g_ema: float = 0.0                   # momentum of the moving average of G's weights that samples, the
+                                       # evaluation and the export use (0: the live weights)
   # Stopping rule of mlp_small's source: stop when both losses have stabilised (0 = off).
   plateau_patience: int = 0            # epochs without a change above plateau_min_delta, for both losses
   plateau_min_delta: float = 0.01
@@ -113,10 +117,15 @@ class Config:
                  "eval_every", "eval_min_coverage"):
       _at_least(self, name, 0)
     _at_least(self, "eval_n", 2)
+    if not 0 <= self.label_smoothing < 0.5:
+      raise ConfigError(f"label_smoothing={self.label_smoothing!r}: must be in [0, 0.5)")
+    if self.label_smoothing and self.loss not in SMOOTHABLE_LOSSES:
+      raise ConfigError(f"label_smoothing={self.label_smoothing!r} needs loss minimax or non_saturating "
+                        f"(a real target), not {self.loss!r}; set --label_smoothing=0")
     for name in ("d_learning_rate", "g_learning_rate"):
       if not getattr(self, name) > 0:
         raise ConfigError(f"{name}={getattr(self, name)!r}: must be > 0")
-    for name in ("d_beta_1", "g_beta_1"):
+    for name in ("d_beta_1", "g_beta_1", "g_ema"):
       if not 0 <= getattr(self, name) < 1:
         raise ConfigError(f"{name}={getattr(self, name)!r}: must be in [0, 1)")
 

@@ -409,7 +409,7 @@ _SCALARS = {"eval/classifier_score": "classifier_score", "eval/frechet_features"
 
 
 class EvaluationCallback(keras.callbacks.Callback):
-  """Every `every_epochs` epochs, scores n samples of model.generator against the reference split as
+  """Every `every_epochs` epochs, scores n samples of model.sampler against the reference split as
   eval/* scalars at step epoch + 1, and warns when fewer than min_coverage classes are covered (collapse)."""
 
   def __init__(self, config, every_epochs, n=2000, writer=None, cache_dir=None, min_coverage=8, seed=0,
@@ -432,7 +432,7 @@ class EvaluationCallback(keras.callbacks.Callback):
   def evaluate(self, epoch):
     """Scores the generator now, logs the figures at step `epoch` and returns them."""
     # The same seed every time: the curves then compare one fixed set of z across epochs.
-    fakes = sample_generator(self.model.generator, self.config, self.n, self.seed)
+    fakes = sample_generator(self.model.sampler, self.config, self.n, self.seed)
     figures = compare_embeddings(self.evaluator.embed(fakes), self.reference, seed=self.seed)
     self.results[epoch] = figures
     if self.writer is not None:

@@ -1,4 +1,6 @@
 """The GAN as one keras.Model: Goodfellow et al.'s Algorithm 1 in train_step, trained with fit()."""
+import functools
+
 import keras
 import tensorflow as tf
 
@@ -13,6 +15,8 @@ class GAN(keras.Model):
     discriminator: keras.Model, images -> one logit per image.
     noise: "uniform" for z ~ U(-1, 1), "normal" for z ~ N(0, 1).
     seed: seed of the noise stream; its state is a variable, checkpointed with the model.
+    g_ema: momentum of an exponential moving average of G's weights, kept in `g_average` (a copy of the
+      generator) after every generator update; 0 keeps none. `sampler` is the network to sample from.
 
   Each train step takes d_steps real batches (the dataset yields them interleaved, [B * d_steps, ...]),
   makes d_steps discriminator updates, one per real batch with its own fake batch, then one generator
@@ -20,7 +24,7 @@ class GAN(keras.Model):
   network never moves, while the generator's gradient still flows through the discriminator.
   """
 
-  def __init__(self, generator, discriminator, noise="uniform", seed=0, **kwargs):
+  def __init__(self, generator, discriminator, noise="uniform", seed=0, g_ema=0.0, **kwargs):
     super().__init__(**kwargs)
     self.generator = generator
     self.discriminator = discriminator
@@ -33,15 +37,23 @@ class GAN(keras.Model):
     # Train steps done, the run's clock: checkpoints, resume and summaries count in these.
     self.step = keras.Variable(0, dtype="int64", trainable=False, name="step",
                                aggregation="only_first_replica")
+    # Averaging G's weights over its last ~1 / (1 - g_ema) updates (Yazici et al. 2019, "The unusual
+    # effectiveness of averaging in GAN training") smooths the oscillation of the game out of the samples.
+    self.g_ema = g_ema
+    self.g_average = None
+    if g_ema:
+      self.g_average = keras.models.clone_model(generator)
+      self.g_average.set_weights(generator.get_weights())
     self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
     self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
     self.d_real_tracker = keras.metrics.Mean(name="d_real")   # mean D(x), a probability
     self.d_fake_tracker = keras.metrics.Mean(name="d_fake")   # mean D(G(z)), a probability
 
   def compile(self, d_optimizer, g_optimizer, loss="non_saturating", d_steps=1, gp_weight=10.0,
-              **kwargs):
-    """Args: one optimizer per network (never shared), a losses.LOSSES name, k and the WGAN-GP weight;
-    kwargs (jit_compile, steps_per_execution, ...) go to keras.Model.compile."""
+              label_smoothing=0.0, **kwargs):
+    """Args: one optimizer per network (never shared), a losses.LOSSES name, k, the WGAN-GP weight and
+    D's one-sided label smoothing (losses.SMOOTHABLE only); kwargs (jit_compile, steps_per_execution, ...)
+    go to keras.Model.compile."""
     super().compile(optimizer=None, **kwargs)   # no third optimizer: each network has its own
     if loss not in losses.LOSSES:
       raise ValueError(f"loss={loss!r}: unknown; known: {sorted(losses.LOSSES)}")
@@ -49,12 +61,21 @@ class GAN(keras.Model):
     self.g_optimizer = g_optimizer
     self.loss_name = loss
     self.d_loss_fn, self.g_loss_fn = losses.LOSSES[loss]
+    if label_smoothing:
+      if loss not in losses.SMOOTHABLE:
+        raise ValueError(f"label_smoothing applies to {list(losses.SMOOTHABLE)}, not loss={loss!r}")
+      self.d_loss_fn = functools.partial(self.d_loss_fn, label_smoothing=label_smoothing)
     self.d_steps = d_steps
     self.gp_weight = gp_weight if loss == "wasserstein_gp" else 0.0
 
   @property
   def metrics(self):
     return [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
+
+  @property
+  def sampler(self):
+    """The generator to sample, evaluate and export: the weight average when there is one."""
+    return self.g_average if self.g_average is not None else self.generator
 
   def call(self, z, training=False):
     return self.generator(z, training=training)
@@ -102,6 +123,8 @@ class GAN(keras.Model):
       state = tf.while_loop(lambda i, *_: i < k, discriminator_step, state)
     _, d_loss, d_real, d_fake = state
     g_loss = self._generator_step(batch_size)
+    if self.g_average is not None:
+      self._update_average()
     self.step.assign_add(1)
     for tracker, value in zip(self.metrics, (d_loss, g_loss, d_real, d_fake)):
       tracker.update_state(value)
@@ -126,6 +149,18 @@ class GAN(keras.Model):
       loss = self.g_loss_fn(fake_logits) + _regularization(self.generator)
     self._apply(self.g_optimizer, tape, loss, self.generator.trainable_variables)
     return loss
+
+  def _update_average(self):
+    # tf.train.ExponentialMovingAverage's num_updates ramp, min(g_ema, (1 + t) / (10 + t)): the first
+    # updates are not held back by G's random initial weights. Moving statistics (BatchNorm) are the live
+    # generator's, copied: they describe its activations, which the average's track.
+    t = tf.cast(self.step, tf.float32)
+    momentum = tf.minimum(self.g_ema, (1.0 + t) / (10.0 + t))
+    for average, live in zip(self.g_average.trainable_variables, self.generator.trainable_variables):
+      average.assign(momentum * average + (1.0 - momentum) * live)
+    for average, live in zip(self.g_average.non_trainable_variables,
+                             self.generator.non_trainable_variables):
+      average.assign(live)
 
   def _gradient_penalty(self, real_images, fake_images):
     eps = self._replica_slice(lambda n: keras.random.uniform([n, 1, 1, 1], seed=self.seed_generator),

@@ -10,10 +10,17 @@ def _f32(x):
   return tf.cast(x, tf.float32)
 
 
-def minimax_discriminator_loss(real_logits, fake_logits):
-  """-log D(x) - log(1 - D(G(z))): binary cross-entropy with real=1, fake=0."""
-  return (tf.reduce_mean(tf.nn.softplus(-_f32(real_logits))) +
-          tf.reduce_mean(tf.nn.softplus(_f32(fake_logits))))
+def minimax_discriminator_loss(real_logits, fake_logits, label_smoothing=0.0):
+  """-log D(x) - log(1 - D(G(z))): binary cross-entropy with real=1, fake=0.
+
+  label_smoothing = s makes the real target 1 - s (one-sided label smoothing, Salimans et al. 2016): the
+  real term becomes -(1 - s) log D(x) - s log(1 - D(x)), so D gains nothing past D(x) = 1 - s.
+  """
+  real = _f32(real_logits)
+  real_term = tf.nn.softplus(-real)
+  if label_smoothing:
+    real_term = (1.0 - label_smoothing) * real_term + label_smoothing * tf.nn.softplus(real)
+  return tf.reduce_mean(real_term) + tf.reduce_mean(tf.nn.softplus(_f32(fake_logits)))
 
 
 def minimax_generator_loss(fake_logits):
@@ -58,6 +65,9 @@ def gradient_penalty(critic_gradients):
   g = tf.reshape(_f32(critic_gradients), [tf.shape(critic_gradients)[0], -1])
   return tf.reduce_mean(tf.square(tf.norm(g, axis=1) - 1.0))
 
+
+# The losses whose discriminator loss is a cross-entropy with a real target (label_smoothing applies).
+SMOOTHABLE = ("minimax", "non_saturating")
 
 # name -> (discriminator loss, generator loss)
 LOSSES = {

@@ -82,21 +82,23 @@ def make_optimizer(config, prefix):
 def build_gan(config):
   """The compiled GAN (optimizers built) and a tf.train.Checkpoint of everything a resume needs."""
   generator, discriminator = models.build_models(config)
-  gan = gan_lib.GAN(generator, discriminator, noise=config.noise, seed=config.seed)
+  gan = gan_lib.GAN(generator, discriminator, noise=config.noise, seed=config.seed, g_ema=config.g_ema)
   d_optimizer, g_optimizer = make_optimizer(config, "d"), make_optimizer(config, "g")
   d_optimizer.build(discriminator.trainable_variables)   # slots exist before a restore fills them
   g_optimizer.build(generator.trainable_variables)
   gan.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, loss=config.loss,
-              d_steps=config.d_steps, gp_weight=config.gp_weight, jit_compile=config.jit_compile,
+              d_steps=config.d_steps, gp_weight=config.gp_weight,
+              label_smoothing=config.label_smoothing, jit_compile=config.jit_compile,
               steps_per_execution=config.steps_per_execution)
   # Layers' own RNG states (Dropout) are Keras variables that TF's object graph does not reach: list
   # them, or a resumed run would draw other dropout masks than an uninterrupted one.
   layer_seeds = [v for v in generator.variables + discriminator.variables
                  if v.path.endswith("seed_generator_state")]
+  averaged = {"g_average": gan.g_average} if gan.g_average is not None else {}
   checkpoint = tf.train.Checkpoint(generator=generator, discriminator=discriminator,
                                    d_optimizer=d_optimizer, g_optimizer=g_optimizer,
                                    noise_seed=gan.seed_generator.state, layer_seeds=layer_seeds,
-                                   step=gan.step)
+                                   step=gan.step, **averaged)
   return gan, checkpoint
 
 
@@ -114,6 +116,9 @@ def _check_resumable(config, workdir):
     return
   changed = [f"{name}: checkpoint has {getattr(saved, name)!r}, config has {getattr(config, name)!r}"
              for name in ARCHITECTURE_FIELDS if getattr(saved, name) != getattr(config, name)]
+  if bool(saved.g_ema) != bool(config.g_ema):
+    changed.append(f"g_ema: checkpoint has {saved.g_ema!r} (averaged generator "
+                   f"{'kept' if saved.g_ema else 'none'}), config has {config.g_ema!r}")
   if changed:
     raise ResumeError(f"cannot resume {workdir}: architecture differs ({'; '.join(changed)}); "
                       "use a new --workdir or the saved settings")
@@ -173,7 +178,7 @@ def run(config, workdir):
     except callbacks_lib.DivergenceError as e:
       raise callbacks_lib.DivergenceError(
           f"{e}. {_restore_last_good(gan, checkpoint, manager, config, outdir)}") from None
-    export.export_generator(gan.generator, config, os.path.join(outdir, export.EXPORT_DIR))
+    export.export_generator(gan.sampler, config, os.path.join(outdir, export.EXPORT_DIR))
   finally:
     if not chief:
       shutil.rmtree(outdir, ignore_errors=True)
@@ -187,7 +192,7 @@ def _restore_last_good(gan, checkpoint, manager, config, workdir):
   checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
   step = int(gan.step.numpy())
   path = os.path.join(workdir, callbacks_lib.SAMPLES_DIR, f"last_good_step_{step}.png")
-  pixels = gan.generator(callbacks_lib.fixed_z(config), training=False).numpy()
+  pixels = gan.sampler(callbacks_lib.fixed_z(config), training=False).numpy()
   images_lib.save_png(images_lib.grid(pixels), path)
   return (f"The work dir's latest checkpoint is the last good state, step {step} (samples: {path}); "
           "resuming repeats the same steps: lower the learning rates or change the loss first")
@@ -221,13 +226,15 @@ def _verbosity():
 
 
 def restore_generator(workdir):
-  """(config, generator) from a run's config.json and latest checkpoint."""
+  """(config, generator) from a run's config.json and latest checkpoint: the weight average when the run
+  kept one (config.g_ema), as the run's own samples and export use."""
   config = _saved_config(workdir)
   latest = tf.train.latest_checkpoint(os.path.join(workdir, CHECKPOINT_DIR))
   if config is None or latest is None:
     raise ResumeError(f"{workdir}: no {CONFIG_FILE} and checkpoint here; is it a gan_tf run folder?")
   generator, _ = models.build_models(config)
-  tf.train.Checkpoint(generator=generator).restore(latest).expect_partial()
+  key = "g_average" if config.g_ema else "generator"
+  tf.train.Checkpoint(**{key: generator}).restore(latest).assert_existing_objects_matched().expect_partial()
   return config, generator
 
 

@@ -68,16 +68,20 @@ def mirrored_step(cases_json):
       mirrored, _ = train.build_gan(config)
     mirrored.generator.set_weights(single.generator.get_weights())
     mirrored.discriminator.set_weights(single.discriminator.get_weights())
+    mirrored.sampler.set_weights(single.sampler.get_weights())   # the weight average, when kept
     mirrored.seed_generator.state.assign(single.seed_generator.state.value)
     g_start = single.generator.get_weights()
     single_logs, mirrored_logs = _one_step(single, batch), _one_step(mirrored, batch)
-    mirrored_vars = mirrored.generator.weights + mirrored.discriminator.weights
+    mirrored_vars = mirrored.generator.weights + mirrored.discriminator.weights + mirrored.sampler.weights
     results[case] = {
         "replicas": mirrored.distribute_strategy.num_replicas_in_sync,
         "g_moved": _max_diff(g_start, single.generator.get_weights()),
         "g_max_diff": _max_diff(single.generator.get_weights(), mirrored.generator.get_weights()),
         "d_max_diff": _max_diff(single.discriminator.get_weights(),
                                 mirrored.discriminator.get_weights()),
+        "sampler_max_diff": _max_diff(single.sampler.get_weights(), mirrored.sampler.get_weights()),
+        "sampler_is_average": single.g_average is not None,
+        "sampler_moved": _max_diff(g_start, single.sampler.get_weights()),
         "replica_copies_max_diff": max(_max_diff(copies[:1], copies[1:]) for copies in
                                        (_local_copies(strategy, v) for v in mirrored_vars)),
         "single_logs": single_logs,

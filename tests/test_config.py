@@ -1,6 +1,8 @@
+import re
+
 import pytest
 
-from gan_tf import config as config_lib, models
+from gan_tf import config as config_lib, losses, models
 from gan_tf.config import Config, ConfigError, get_config
 
 
@@ -16,6 +18,18 @@ def test_every_experiment_loads_and_names_a_registered_model():
 
 def test_config_model_names_match_the_registry():
   assert set(config_lib.MODELS) == set(models.REGISTRY)
+  assert set(config_lib.LOSSES) == set(losses.LOSSES)
+  assert set(config_lib.SMOOTHABLE_LOSSES) == set(losses.SMOOTHABLE)
+
+
+@pytest.mark.parametrize("overrides,words", [
+    ({"loss": "hinge", "label_smoothing": 0.1}, "needs loss minimax or non_saturating"),
+    ({"label_smoothing": 0.5}, "must be in [0, 0.5)"),
+    ({"g_ema": 1.0}, "must be in [0, 1)"),
+])
+def test_smoothing_and_average_out_of_range_are_config_errors(overrides, words):
+  with pytest.raises(ConfigError, match=re.escape(words)):
+    get_config("smoke", **overrides)
 
 
 def test_overrides_apply_and_keep_types():

@@ -30,6 +30,8 @@ CASES = {f"{loss}/{optimizer}": {"loss": loss, "optimizer": optimizer}
 # k = 2 D steps: a while loop on one device, unrolled under the strategy, each D batch split across the
 # replicas (gan.GAN.train_step).
 CASES["wasserstein_gp/sgd/k=2"] = {"loss": "wasserstein_gp", "optimizer": "sgd", "d_steps": 2}
+# The moving average of G's weights, updated in each replica's step (gan.GAN._update_average).
+CASES["g_ema"] = {"loss": "minimax", "optimizer": "sgd", "g_ema": 0.5}
 # BatchNorm in G: per-replica batch statistics differ from the global batch's; synchronized ones do not.
 CASES["sync_batchnorm"] = {"loss": "minimax", "optimizer": "sgd", "model": "dcgan", "g_batchnorm": True,
                            "sync_batchnorm": True}
@@ -74,6 +76,9 @@ def test_mirrored_step_equals_single_device_step(case, mirrored_results):
   assert result["g_moved"] > 5 * ATOL   # the step moved G, so equal weights after it mean something
   assert result["g_max_diff"] < ATOL
   assert result["d_max_diff"] < ATOL
+  assert result["sampler_max_diff"] < ATOL
+  if result["sampler_is_average"]:
+    assert result["sampler_moved"] > 5 * ATOL
   assert result["replica_copies_max_diff"] == 0.0
   assert result["steps"] == [1, 1]
   # Both replicas advanced the noise seed in step with the single device: z and eps came from one stream.

@@ -146,3 +146,48 @@ def test_mixed_precision_keeps_images_logits_and_losses_float32(precision, float
   assert gan.discriminator(images).dtype == tf.float32
   history = gan.fit(tf.data.Dataset.from_tensors(real_batch()).repeat(2), epochs=1, verbose=0)
   assert all(np.isfinite(v[-1]) for v in history.history.values())
+
+
+@pytest.mark.parametrize("model", ["mlp_small", "dcgan_tutorial"])   # dcgan_tutorial: BatchNorm in G
+def test_weight_average_follows_its_formula_and_copies_moving_statistics(model):
+  gan = small_gan(model=model, latent_dim=100, g_ema=0.9)
+  assert all(np.array_equal(a, g) for a, g in zip(snapshot(gan.g_average), snapshot(gan.generator)))
+  gan.g_average.trainable_variables[0].assign_add(tf.ones_like(gan.g_average.trainable_variables[0]))
+  gan.step.assign(100)                   # momentum min(0.9, 101 / 110) = 0.9
+  average_before = snapshot(gan.g_average)
+  gan.fit(tf.data.Dataset.from_tensors(real_batch()), epochs=1, verbose=0)
+  live = [v.numpy() for v in gan.generator.trainable_variables]
+  for before, after, g in zip(average_before, gan.g_average.trainable_variables, live):
+    np.testing.assert_allclose(after.numpy(), 0.9 * before + 0.1 * g, rtol=1e-5, atol=1e-6)
+  assert not np.array_equal(gan.g_average.trainable_variables[0].numpy(), live[0])
+  for average, g in zip(gan.g_average.non_trainable_variables, gan.generator.non_trainable_variables):
+    np.testing.assert_array_equal(average.numpy(), g.numpy())
+  assert gan.sampler is gan.g_average
+
+
+def test_weight_average_starts_at_the_live_weights():
+  """t = 0: momentum min(g_ema, 1 / 10) = 0.1, so the random initial weights weigh a tenth, not 99%."""
+  gan = small_gan(g_ema=0.99)
+  initial = snapshot(gan.generator)
+  gan.fit(tf.data.Dataset.from_tensors(real_batch()), epochs=1, verbose=0)
+  for a, i, g in zip(gan.g_average.trainable_variables, initial, gan.generator.trainable_variables):
+    np.testing.assert_allclose(a.numpy(), 0.1 * i + 0.9 * g.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_without_weight_average_the_sampler_is_the_generator():
+  gan = small_gan()
+  assert gan.g_average is None and gan.sampler is gan.generator
+
+
+def test_label_smoothing_reaches_the_discriminator_step():
+  gan = small_gan(label_smoothing=0.2)
+  real = real_batch()
+  state = gan.seed_generator.state.numpy().copy()
+  fake = gan.generator(gan.sample_z(16), training=True)
+  expected = losses.minimax_discriminator_loss(gan.discriminator(real), gan.discriminator(fake),
+                                               label_smoothing=0.2)
+  plain = losses.minimax_discriminator_loss(gan.discriminator(real), gan.discriminator(fake))
+  gan.seed_generator.state.assign(state)
+  loss, _, _ = gan._discriminator_step(real)
+  np.testing.assert_allclose(loss.numpy(), expected.numpy(), rtol=1e-5)
+  assert abs(float(plain) - float(expected)) > 1e-3

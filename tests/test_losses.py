@@ -23,6 +23,18 @@ def test_minimax_discriminator_loss_is_binary_cross_entropy():
   np.testing.assert_allclose(losses.minimax_discriminator_loss(REAL, FAKE).numpy(), expected, rtol=1e-5)
 
 
+def test_label_smoothing_is_cross_entropy_with_real_target_one_minus_s():
+  d = sigmoid(REAL)
+  expected = -np.mean(0.9 * np.log(d) + 0.1 * np.log(1 - d)) - np.mean(np.log(1 - sigmoid(FAKE)))
+  smoothed = losses.minimax_discriminator_loss(REAL, FAKE, label_smoothing=0.1).numpy()
+  np.testing.assert_allclose(smoothed, expected, rtol=1e-5)
+  # Its real term is smallest at D(x) = 0.9, where plain cross-entropy keeps pushing D(x) toward 1.
+  logits = np.linspace(-1, 6, 701, dtype=np.float32)[:, None]
+  real_terms = [losses.minimax_discriminator_loss(x[None], np.full((1, 1), -50, np.float32),
+                                                  label_smoothing=0.1).numpy() for x in logits]
+  np.testing.assert_allclose(sigmoid(logits[int(np.argmin(real_terms))]), 0.9, atol=2e-3)
+
+
 def test_minimax_generator_loss_is_log_one_minus_d():
   expected = np.mean(np.log(1 - sigmoid(FAKE)))
   np.testing.assert_allclose(losses.minimax_generator_loss(FAKE).numpy(), expected, rtol=1e-5)

@@ -85,7 +85,8 @@ def test_sigkill_at_any_moment_resumes_with_a_loadable_checkpoint(idx_dir, tmp_p
 
 
 def _generator_weights(gan):
-  return [v.numpy() for v in gan.generator.weights]
+  """The live generator's weights, then the weight average's when the run keeps one."""
+  return [v.numpy() for v in gan.generator.weights + (gan.g_average.weights if gan.g_ema else [])]
 
 
 def test_deterministic_runs_are_bit_identical(smoke_config, tmp_path):
@@ -98,7 +99,8 @@ def test_deterministic_runs_are_bit_identical(smoke_config, tmp_path):
 @pytest.mark.parametrize("model", ["mlp_small", "dcgan_tutorial"])   # dcgan_tutorial: BN and dropout
 def test_resumed_run_ends_bit_identical_to_an_uninterrupted_one(model, smoke_config, tmp_path):
   config = smoke_config.replace(model=model, deterministic=True, checkpoints_to_keep=20,
-                                checkpoint_every=4, epochs=2, batch_size=32)   # 3 steps an epoch
+                                checkpoint_every=4, epochs=2, batch_size=32,   # 3 steps an epoch
+                                g_ema=0.9)   # the weight average resumes too
   whole = str(tmp_path / "whole")
   expected = _generator_weights(train.run(config, whole))
   for interrupted_at in (3, 4):                           # an epoch end, and mid-epoch

@@ -5,7 +5,9 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+import tensorflow as tf
 from PIL import Image
 
 from conftest import REPO
@@ -53,6 +55,28 @@ def test_resume_with_another_architecture_names_the_mismatch(smoke_config, tmp_p
   train.run(smoke_config.replace(epochs=1), workdir)
   with pytest.raises(train.ResumeError, match="latent_dim: checkpoint has 100, config has 64"):
     train.run(smoke_config.replace(latent_dim=64), workdir)
+
+
+def test_resume_with_or_without_the_weight_average_names_the_mismatch(smoke_config, tmp_path):
+  workdir = str(tmp_path / "run")
+  train.run(smoke_config.replace(epochs=1), workdir)
+  with pytest.raises(train.ResumeError, match="g_ema: checkpoint has 0.0 .averaged generator none., "
+                                              "config has 0.99"):
+    train.run(smoke_config.replace(g_ema=0.99), workdir)
+
+
+def test_sampler_export_and_restore_use_the_weight_average(smoke_config, tmp_path):
+  workdir = str(tmp_path / "run")
+  gan = train.run(smoke_config.replace(g_ema=0.9), workdir)
+  average, live = gan.g_average.get_weights(), gan.generator.get_weights()
+  assert not np.array_equal(average[0], live[0])
+  _, restored = train.restore_generator(workdir)
+  assert all(np.array_equal(a, r) for a, r in zip(average, restored.get_weights()))
+  z = np.random.default_rng(0).uniform(-1, 1, (4, 100)).astype(np.float32)
+  exported = tf.saved_model.load(os.path.join(workdir, "saved_model"))
+  served = exported.serve(z)["images"].numpy()
+  np.testing.assert_allclose(served, gan.g_average(z).numpy(), atol=1e-6)
+  assert np.abs(served - gan.generator(z).numpy()).max() > 1e-4
 
 
 def test_plateau_rule_stops_when_both_losses_are_flat(smoke_config, tmp_path):
