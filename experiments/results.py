@@ -76,7 +76,7 @@ def run_row(row, runs_dir, n):
   seconds = time.time() - start
   evaluator = evaluate.load_evaluator(config)
   reference = evaluate.reference_embeddings(evaluator, config)
-  fakes = evaluate.sample_generator(gan.generator, config, n)
+  fakes = evaluate.sample_generator(gan.sampler, config, n)
   figures = evaluate.compare_embeddings(evaluator.embed(fakes), reference)
   images.save_png(images.grid(fakes[:36]), os.path.join(HERE, "results", f"{row.id}.png"), scale=1)
   result = {"row": dataclasses.asdict(row), "train_seconds": seconds, "figures": figures,
