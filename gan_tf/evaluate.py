@@ -453,14 +453,15 @@ class EvaluationCallback(keras.callbacks.Callback):
 
 # --- command line ------------------------------------------------------------------------------------
 
-def _samples(run, model, n, seed):
+def _samples(run, model, n, seed, live=False):
   """(config, uint8 samples, source) for --run or --model."""
   if run:
     path = os.path.join(run, export.EXPORT_DIR)
-    if not os.path.exists(path):
+    if live or not os.path.exists(path):
       from gan_tf import train   # the run's config and checkpoint rebuild the generator
-      config, generator = train.restore_generator(run)
-      return config, sample_generator(generator, config, n, seed), f"{run} (latest checkpoint)"
+      config, generator = train.restore_generator(run, live)
+      weights = ", live weights" if live else ""
+      return config, sample_generator(generator, config, n, seed), f"{run} (latest checkpoint{weights})"
     model = path
   return saved_model_config(model), sample_saved_model(model, n, seed), model
 
@@ -469,7 +470,9 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   f = flags.FLAGS
-  config, fakes, source = _samples(f.run, f.model, f.n, f.seed)
+  if f.live and not f.run:
+    raise app.UsageError("--live needs --run: a SavedModel holds only the weights it was exported with")
+  config, fakes, source = _samples(f.run, f.model, f.n, f.seed, f.live)
   if f.data_dir is not None:
     config = config.replace(data_dir=f.data_dir)
   evaluator = load_evaluator(config, f.cache_dir)
@@ -497,4 +500,6 @@ if __name__ == "__main__":
   flags.DEFINE_string("cache_dir", None, f"Evaluators' folder; default ${CACHE_ENV}, else "
                       "~/.cache/gan_tf/evaluators.")
   flags.DEFINE_integer("seed", 0, "Seed of the samples' z and of the real and KID subsets.")
+  flags.DEFINE_bool("live", False, "With --run: score G's trained weights from the checkpoint, not the "
+                    "weight average (--g_ema) the run samples and exports with.")
   run_main(main)

@@ -225,15 +225,15 @@ def _verbosity():
   return 1 if sys.stdout.isatty() else 2   # the progress bar on a terminal, one line an epoch in logs
 
 
-def restore_generator(workdir):
+def restore_generator(workdir, live=False):
   """(config, generator) from a run's config.json and latest checkpoint: the weight average when the run
-  kept one (config.g_ema), as the run's own samples and export use."""
+  kept one (config.g_ema), as the run's own samples and export use, unless live (G's trained weights)."""
   config = _saved_config(workdir)
   latest = tf.train.latest_checkpoint(os.path.join(workdir, CHECKPOINT_DIR))
   if config is None or latest is None:
     raise ResumeError(f"{workdir}: no {CONFIG_FILE} and checkpoint here; is it a gan_tf run folder?")
   generator, _ = models.build_models(config)
-  key = "g_average" if config.g_ema else "generator"
+  key = "g_average" if config.g_ema and not live else "generator"
   tf.train.Checkpoint(**{key: generator}).restore(latest).assert_existing_objects_matched().expect_partial()
   return config, generator
 

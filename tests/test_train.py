@@ -72,6 +72,8 @@ def test_sampler_export_and_restore_use_the_weight_average(smoke_config, tmp_pat
   assert not np.array_equal(average[0], live[0])
   _, restored = train.restore_generator(workdir)
   assert all(np.array_equal(a, r) for a, r in zip(average, restored.get_weights()))
+  _, restored_live = train.restore_generator(workdir, live=True)   # make eval ARGS=--live
+  assert all(np.array_equal(g, r) for g, r in zip(live, restored_live.get_weights()))
   z = np.random.default_rng(0).uniform(-1, 1, (4, 100)).astype(np.float32)
   exported = tf.saved_model.load(os.path.join(workdir, "saved_model"))
   served = exported.serve(z)["images"].numpy()
