@@ -27,10 +27,14 @@ def get_config():
       # / 2e-3; experiments/RESULTS.md has make results' own figures for 1e-3.
       d_optimizer="adam", d_learning_rate=1e-3, d_beta_1=0.0,
       g_optimizer="adam", g_learning_rate=1e-3, g_beta_1=0.0,
+      # A moving average of G's weights (Yazici et al. 2019) is what samples, evaluation and the export
+      # use: the same 50-epoch run of mlp scored 7.18 averaged against 6.96 live (0.99: 7.13), and
+      # dcgan_tutorial's 7.16 against 6.82 (throwaway runs, n = 10,000, one seed).
+      g_ema=0.999,
       sample_every=10,                                        # the tutorial samples every 10 epochs
   )
 
 
 # The tutorial's own training setting (`python -m gan_tf.train --experiment=mlp --setting=source`).
 SOURCE = dict(loss="non_saturating", d_steps=1, d_learning_rate=1e-4, g_learning_rate=1e-4,
-              d_beta_1=0.9, g_beta_1=0.9)
+              d_beta_1=0.9, g_beta_1=0.9, g_ema=0.0)

@@ -26,6 +26,7 @@ def get_config():
       # 2e-4 / 5e-4 / 1e-3.
       d_optimizer="adam", d_learning_rate=1e-3, d_beta_1=0.0,
       g_optimizer="adam", g_learning_rate=1e-3, g_beta_1=0.0,
+      g_ema=0.999,   # mlp's weight average and its reason (experiments/mlp.py)
       sample_every=5,
   )
 
@@ -33,4 +34,4 @@ def get_config():
 # The walk-through's own training setting (`--setting=source`): BCE, plain SGD (no rate given: Keras's
 # default).
 SOURCE = dict(loss="minimax", d_steps=1, d_optimizer="sgd", g_optimizer="sgd", d_learning_rate=0.01,
-              g_learning_rate=0.01)
+              g_learning_rate=0.01, g_ema=0.0)
