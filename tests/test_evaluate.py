@@ -255,7 +255,7 @@ def test_evaluation_callback_logs_eval_scalars_during_fit(synthetic, tmp_path):
 def test_evaluation_callback_warns_when_samples_collapse_to_one_class(synthetic, caplog):
   callback = evaluate.EvaluationCallback(synthetic.config, every_epochs=1, n=50,
                                          cache_dir=synthetic.cache, spec=TINY)
-  callback.set_model(types.SimpleNamespace(generator=_constant_generator(synthetic.config)))
+  callback.set_model(types.SimpleNamespace(sampler=_constant_generator(synthetic.config)))
   callback.on_train_begin()
   with caplog.at_level(logging.WARNING):
     callback.on_epoch_end(0)
