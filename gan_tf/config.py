@@ -48,6 +48,7 @@ class Config:
   # Objective and schedule.
   loss: str = "non_saturating"
   gp_weight: float = 10.0              # wasserstein_gp only
+  r1_weight: float = 0.0               # gamma of the R1 penalty on real images (Mescheder et al. 2018); 0: off
   label_smoothing: float = 0.0         # minimax / non_saturating only: D's target for real images is 1 - this
   d_steps: int = 1                     # k of Goodfellow et al., Algorithm 1
   batch_size: int = 128
@@ -112,7 +113,7 @@ class Config:
     for name in ("batch_size", "latent_dim", "d_steps", "sample_every", "sample_grid",
                  "checkpoint_every", "checkpoints_to_keep", "log_every", "steps_per_execution"):
       _at_least(self, name, 1)
-    for name in ("epochs", "plateau_patience", "plateau_min_delta", "gp_weight",
+    for name in ("epochs", "plateau_patience", "plateau_min_delta", "gp_weight", "r1_weight",
                  "d_momentum", "g_momentum", "cpu_devices",
                  "eval_every", "eval_min_coverage"):
       _at_least(self, name, 0)

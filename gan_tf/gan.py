@@ -50,10 +50,11 @@ class GAN(keras.Model):
     self.d_fake_tracker = keras.metrics.Mean(name="d_fake")   # mean D(G(z)), a probability
 
   def compile(self, d_optimizer, g_optimizer, loss="non_saturating", d_steps=1, gp_weight=10.0,
-              label_smoothing=0.0, **kwargs):
-    """Args: one optimizer per network (never shared), a losses.LOSSES name, k, the WGAN-GP weight and
-    D's one-sided label smoothing (losses.SMOOTHABLE only); kwargs (jit_compile, steps_per_execution, ...)
-    go to keras.Model.compile."""
+              label_smoothing=0.0, r1_weight=0.0, **kwargs):
+    """Args: one optimizer per network (never shared), a losses.LOSSES name, k, the WGAN-GP weight, D's
+    one-sided label smoothing (losses.SMOOTHABLE only) and the R1 weight gamma (any loss: D's loss gains
+    gamma / 2 * E||grad_x D(x)||^2 on real x); kwargs (jit_compile, steps_per_execution, ...) go to
+    keras.Model.compile."""
     super().compile(optimizer=None, **kwargs)   # no third optimizer: each network has its own
     if loss not in losses.LOSSES:
       raise ValueError(f"loss={loss!r}: unknown; known: {sorted(losses.LOSSES)}")
@@ -67,6 +68,7 @@ class GAN(keras.Model):
       self.d_loss_fn = functools.partial(self.d_loss_fn, label_smoothing=label_smoothing)
     self.d_steps = d_steps
     self.gp_weight = gp_weight if loss == "wasserstein_gp" else 0.0
+    self.r1_weight = r1_weight
 
   @property
   def metrics(self):
@@ -133,9 +135,19 @@ class GAN(keras.Model):
   def _discriminator_step(self, real_images):
     fake_images = self.generator(self.sample_z(tf.shape(real_images)[0]), training=True)
     with tf.GradientTape() as tape:
-      real_logits = self.discriminator(real_images, training=True)
+      if self.r1_weight:
+        # One pass on the real images gives both their logits and R1's input gradient; D has no layer that
+        # mixes examples, so the gradient of the summed logits is each image's own.
+        with tf.GradientTape() as r1_tape:
+          r1_tape.watch(real_images)
+          real_logits = self.discriminator(real_images, training=True)
+        r1 = losses.r1_penalty(r1_tape.gradient(real_logits, real_images))
+      else:
+        real_logits = self.discriminator(real_images, training=True)
       fake_logits = self.discriminator(fake_images, training=True)
       loss = self.d_loss_fn(real_logits, fake_logits)
+      if self.r1_weight:
+        loss += 0.5 * self.r1_weight * r1
       if self.gp_weight:
         loss += self.gp_weight * self._gradient_penalty(real_images, fake_images)
       loss += _regularization(self.discriminator)

@@ -66,6 +66,13 @@ def gradient_penalty(critic_gradients):
   return tf.reduce_mean(tf.square(tf.norm(g, axis=1) - 1.0))
 
 
+def r1_penalty(real_gradients):
+  """R1 (Mescheder et al. 2018): E[||grad_x D(x)||^2] over real images; the train step weighs it by
+  r1_weight / 2, as the paper's gamma / 2."""
+  g = tf.reshape(_f32(real_gradients), [tf.shape(real_gradients)[0], -1])
+  return tf.reduce_mean(tf.reduce_sum(tf.square(g), axis=1))
+
+
 # The losses whose discriminator loss is a cross-entropy with a real target (label_smoothing applies).
 SMOOTHABLE = ("minimax", "non_saturating")
 

@@ -88,7 +88,8 @@ def build_gan(config):
   g_optimizer.build(generator.trainable_variables)
   gan.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, loss=config.loss,
               d_steps=config.d_steps, gp_weight=config.gp_weight,
-              label_smoothing=config.label_smoothing, jit_compile=config.jit_compile,
+              label_smoothing=config.label_smoothing, r1_weight=config.r1_weight,
+              jit_compile=config.jit_compile,
               steps_per_execution=config.steps_per_execution)
   # Layers' own RNG states (Dropout) are Keras variables that TF's object graph does not reach: list
   # them, or a resumed run would draw other dropout masks than an uninterrupted one.

@@ -191,3 +191,26 @@ def test_label_smoothing_reaches_the_discriminator_step():
   loss, _, _ = gan._discriminator_step(real)
   np.testing.assert_allclose(loss.numpy(), expected.numpy(), rtol=1e-5)
   assert abs(float(plain) - float(expected)) > 1e-3
+
+
+def test_r1_penalty_of_a_linear_discriminator_in_the_step():
+  """For D(x) = w.x + b, grad_x D = w for every real image: the step's loss is BCE + gamma / 2 ||w||^2."""
+  config = get_config("smoke", latent_dim=8)
+  generator, _ = models.build_models(config)
+  critic = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(1)])
+  gan = GAN(generator, critic)
+  gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.0), loss="non_saturating", r1_weight=4.0)
+  real = real_batch()
+  state = gan.seed_generator.state.numpy().copy()
+  fake = generator(gan.sample_z(16), training=True)
+  kernel = critic.layers[-1].kernel
+  w = kernel.numpy()
+  with tf.GradientTape() as tape:
+    bce = losses.minimax_discriminator_loss(critic(real), critic(fake))
+  bce_gradient = tape.gradient(bce, kernel.value).numpy()
+  gan.seed_generator.state.assign(state)
+  loss, _, _ = gan._discriminator_step(real)
+  np.testing.assert_allclose(loss.numpy(), bce.numpy() + 2.0 * np.sum(w ** 2), rtol=1e-5)
+  assert 2.0 * np.sum(w ** 2) > 1e-2   # the penalty is a visible part of the loss
+  # ... and of the update: the gradient of gamma / 2 ||w||^2 is gamma w.
+  np.testing.assert_allclose(kernel.numpy(), w - 0.1 * (bce_gradient + 4.0 * w), rtol=1e-4, atol=1e-6)

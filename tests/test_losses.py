@@ -81,3 +81,8 @@ def test_losses_return_float32_for_low_precision_logits(dtype):
   for d_loss, g_loss in losses.LOSSES.values():
     assert d_loss(tf.cast(REAL, dtype), tf.cast(FAKE, dtype)).dtype == tf.float32
     assert g_loss(tf.cast(FAKE, dtype)).dtype == tf.float32
+
+
+def test_r1_penalty_is_the_mean_squared_gradient_norm():
+  gradients = np.array([[[1.0], [2.0]], [[3.0], [4.0]]], np.float32)   # per image ||g||^2: 5 and 25
+  np.testing.assert_allclose(losses.r1_penalty(gradients).numpy(), 15.0, rtol=1e-6)
