@@ -9,6 +9,7 @@ import json
 import os
 import time
 
+import tensorflow as tf
 from absl import app, flags, logging
 
 from gan_tf import bench, data, evaluate, files, images, train
@@ -70,19 +71,32 @@ def run_row(row, runs_dir, n):
   if os.path.exists(done):
     _check_same_config(row, workdir, config)
     with open(done) as f:
-      return json.load(f)
-  start = time.time()
-  gan = train.run(config, workdir)
-  seconds = time.time() - start
-  evaluator = evaluate.load_evaluator(config)
-  reference = evaluate.reference_embeddings(evaluator, config)
-  fakes = evaluate.sample_generator(gan.sampler, config, n)
-  figures = evaluate.compare_embeddings(evaluator.embed(fakes), reference)
-  images.save_png(images.grid(fakes[:36]), os.path.join(HERE, "results", f"{row.id}.png"), scale=1)
-  result = {"row": dataclasses.asdict(row), "train_seconds": seconds, "figures": figures,
-            "evaluator_accuracy": evaluator.info["test_accuracy"], "machine": bench.machine()}
+      result = json.load(f)
+  else:
+    start = time.time()
+    gan = train.run(config, workdir)
+    seconds = time.time() - start
+    figures, fakes, accuracy = _score(gan.sampler, config, n)
+    images.save_png(images.grid(fakes[:36]), os.path.join(HERE, "results", f"{row.id}.png"), scale=1)
+    result = {"row": dataclasses.asdict(row), "train_seconds": seconds, "figures": figures,
+              "evaluator_accuracy": accuracy, "machine": bench.machine()}
+  # With a weight average, the same run scored with G's own weights shows what the average adds (rows
+  # finished before this figure existed get it from their checkpoint).
+  if (config.g_ema and "live_figures" not in result
+      and tf.train.latest_checkpoint(os.path.join(workdir, train.CHECKPOINT_DIR))):
+    _, live = train.restore_generator(workdir, live=True)
+    result["live_figures"] = _score(live, config, n)[0]
   files.atomic_write(done, json.dumps(result).encode())
   return result
+
+
+def _score(generator, config, n):
+  """(figures, the uint8 samples, the evaluator's test accuracy) of n samples of generator."""
+  evaluator = evaluate.load_evaluator(config)
+  reference = evaluate.reference_embeddings(evaluator, config)
+  fakes = evaluate.sample_generator(generator, config, n)
+  figures = evaluate.compare_embeddings(evaluator.embed(fakes), reference)
+  return figures, fakes, evaluator.info["test_accuracy"]
 
 
 def _check_same_config(row, workdir, config):
@@ -153,19 +167,24 @@ def markdown(results, floor, n):
                  f"{f['coverage']} |")
   lines += ["", "MNIST offline is its 10,000-digit test split only: GANs train on `test[:80%]` (the 8,000 "
             "first digits), the evaluator trains on the same 8,000 and is scored on `test[80%:]`.", "",
+            "Rows that sample with a moving average of G's weights (`--g_ema`) are scored with it; *live G's "
+            "score* is the same run scored with G's own trained weights (`make eval RUN=... ARGS=--live`).",
+            "",
             "## Runs", "",
-            "| row | epochs | wall | classifier score (% of real) | FD features | KID | coverage | "
-            "class histogram | samples |", "|---|---:|---:|---:|---:|---:|---:|---|---|"]
+            "| row | epochs | wall | classifier score (% of real) | live G's score | FD features | KID | "
+            "coverage | class histogram | samples |", "|---|---:|---:|---:|---:|---:|---:|---:|---|---|"]
   for row in _rows():
     result = results.get(row.id)
     if result is None:
-      lines.append(f"| {row.id} | {row.epochs} | not run yet | | | | | | |")
+      lines.append(f"| {row.id} | {row.epochs} | not run yet | | | | | | | |")
       continue
     f = result["figures"]
     real = floor.get(row.data, {}).get("classifier_score")
     share = f" ({100 * f['classifier_score'] / real:.0f}%)" if real else ""
+    live = result.get("live_figures")
+    live = f"{live['classifier_score']:.2f}" if live else ""
     lines.append(f"| {row.id} | {row.epochs} | {result['train_seconds'] / 60:.1f} min | "
-                 f"{f['classifier_score']:.2f}{share} | {f['frechet_features']:.2f} | "
+                 f"{f['classifier_score']:.2f}{share} | {live} | {f['frechet_features']:.2f} | "
                  f"{f['kid_mean']:.4f} | {f['coverage']} | {f['histogram']} | "
                  f"![](results/{row.id}.png) |")
   lines += ["", "## Settings", ""]

@@ -66,4 +66,6 @@ def test_results_name_the_machine_their_wall_times_come_from():
   assert "wall time on the machine named in each row's Settings line" in two
   assert f"- `{a}`: `" in two and "(trained on 2 CPUs, CPU A, AVX-512, native bf16)" in two
   assert "(trained on a machine not recorded)" in two
-  assert f"| {a} | 50 | 1.5 min | 7.00 | 5.00 | 0.0500 | 10 |" in two
+  assert f"| {a} | 50 | 1.5 min | 7.00 |  | 5.00 | 0.0500 | 10 |" in two
+  averaged = dict(_result("CPU A"), live_figures={"classifier_score": 6.5})
+  assert f"| {a} | 50 | 1.5 min | 7.00 | 6.50 | 5.00 |" in results.markdown({a: averaged}, {}, 10)
