@@ -6,11 +6,12 @@ For each experiment at its own batch size (the dense nets twice: at gan_tf's def
 and at their sources' training, `--setting=source`, k = 1), it times windows of train steps after a
 warm-up and reports the median images/s and step time of:
   - gan_tf: `GAN.fit` with the experiment's defaults, and variants (steps_per_execution and XLA taken away
-    from the dense nets; bfloat16, float16 and XLA on the conv nets, timed over the fewest steps where
-    they take seconds per step);
+    from the dense nets, and bfloat16; bfloat16, float16 and XLA on the conv nets, timed over the fewest
+    steps where they take seconds per step);
   - plain loop: the TF tutorials' pattern, a `tf.function` step with GradientTape over the same models,
-    optimizers, data and algorithm (k D updates, then a G update with fresh z), called once per batch
-    from a Python `for` over the tf.data dataset;
+    optimizers, data and algorithm (k D updates, then a G update with fresh z; the experiment's label
+    smoothing, R1 penalty and weight average where it sets them), called once per batch from a Python
+    `for` over the tf.data dataset;
   - input: the tf.data pipeline alone.
 Also: the start-up of a real `make train-mlp` (process start to the end of its first execution), the
 analytic FLOPs per image per step and the fraction of this machine's matmul peak (fp32 and bf16, measured
@@ -24,6 +25,7 @@ and 2 F_G backward. WGAN-GP adds per D update F_D (D on the interpolates), F_D (
 and 2 F_D (that gradient's weight gradient and the backward pass it runs through). Per image and train
 step: k (F_G + 6 F_D + 4 F_D [GP only]) + 3 F_G + 2 F_D.
 """
+import functools
 import json
 import math
 import os
@@ -141,7 +143,11 @@ def time_plain_loop(config, images, warmup_steps, window_steps, windows):
   generator, discriminator = train.models.build_models(config)
   d_optimizer, g_optimizer = train.make_optimizer(config, "d"), train.make_optimizer(config, "g")
   d_loss_fn, g_loss_fn = losses.LOSSES[config.loss]
+  if config.label_smoothing:
+    d_loss_fn = functools.partial(d_loss_fn, label_smoothing=config.label_smoothing)
   batch, latent = config.batch_size, config.latent_dim
+  average = keras.models.clone_model(generator) if config.g_ema else None
+  step = tf.Variable(0.0)
 
   def noise():
     if config.noise == "uniform":
@@ -153,8 +159,12 @@ def time_plain_loop(config, images, warmup_steps, window_steps, windows):
     for real_images in tf.split(real, config.d_steps):
       fake = generator(noise(), training=True)
       with tf.GradientTape() as tape:
-        d_loss = d_loss_fn(discriminator(real_images, training=True),
-                           discriminator(fake, training=True))
+        with tf.GradientTape() as r1_tape:
+          r1_tape.watch(real_images)
+          real_logits = discriminator(real_images, training=True)
+        d_loss = d_loss_fn(real_logits, discriminator(fake, training=True))
+        if config.r1_weight:
+          d_loss += 0.5 * config.r1_weight * losses.r1_penalty(r1_tape.gradient(real_logits, real_images))
         if config.loss == "wasserstein_gp":   # as in Keras's WGAN-GP example
           eps = tf.random.uniform([batch, 1, 1, 1])
           mixed = eps * real_images + (1.0 - eps) * fake
@@ -168,6 +178,13 @@ def time_plain_loop(config, images, warmup_steps, window_steps, windows):
       g_loss = g_loss_fn(discriminator(generator(noise(), training=True), training=True))
     grads = tape.gradient(g_loss, generator.trainable_variables)
     g_optimizer.apply_gradients(zip(grads, generator.trainable_variables))
+    if average is not None:   # the weight average, with the ramp of tf.train.ExponentialMovingAverage
+      momentum = tf.minimum(config.g_ema, (1.0 + step) / (10.0 + step))
+      for a, w in zip(average.trainable_variables, generator.trainable_variables):
+        a.assign(momentum * a + (1.0 - momentum) * w)
+      for a, w in zip(average.non_trainable_variables, generator.non_trainable_variables):
+        a.assign(w)
+    step.assign_add(1.0)
     return d_loss, g_loss
 
   steps = warmup_steps + window_steps * windows
@@ -255,8 +272,8 @@ def variants(name, quick):
   """(label, config overrides) to time for an experiment; the first is gan_tf's default."""
   rows = [("default", {})]
   if name not in CONV:   # the defaults are 100 steps per execution with XLA: take each away
-    return rows + [("steps_per_execution=1", {"steps_per_execution": 1}),
-                   ("no xla", {"jit_compile": False})]
+    rows += [("steps_per_execution=1", {"steps_per_execution": 1}), ("no xla", {"jit_compile": False})]
+    return rows + ([("bfloat16", {"mixed_precision": "bfloat16"})] if not quick else [])
   if not quick:
     rows.append(("bfloat16", {"mixed_precision": "bfloat16"}))
     rows.append(("xla", {"jit_compile": True}) if name == "dcgan"
