@@ -39,6 +39,9 @@ class GAN(keras.Model):
                                aggregation="only_first_replica")
     # Averaging G's weights over its last ~1 / (1 - g_ema) updates (Yazici et al. 2019, "The unusual
     # effectiveness of averaging in GAN training") smooths the oscillation of the game out of the samples.
+    # Not Keras's optimizer EMA (use_ema): its averages are private optimizer slots that only
+    # model.optimizer's SwapEMAWeights / finalize_variable_values reach; a model of its own is what the
+    # grids, the evaluator and the SavedModel export can call.
     self.g_ema = g_ema
     self.g_average = None
     if g_ema:
