@@ -286,6 +286,7 @@ def bench(data_dir, quick):
   result = {"machine": machine(),
             "peak_gflops": {"float32": matmul_peak(tf.float32), "bfloat16": matmul_peak(tf.bfloat16)},
             "experiments": {}}
+  native = result["machine"]["native"]
   for name, setting in CASES:
     config = get_config(name, setting, data_dir=data_dir or "")
     key = name if setting == "default" else f"{name} --setting=source"
