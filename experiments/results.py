@@ -1,7 +1,8 @@
 """Regenerates experiments/RESULTS.md: each row trained by its config, then scored by gan_tf.evaluate.
 
 Run: `make results` (all rows; each row's run folder is reused when finished, resumed when not), or
-`python -m experiments.results --rows=mlp-fashion-50-source,mlp-fashion-50-default`, or `--report_only`. Rows not yet run are
+`python -m experiments.results --rows=mlp-fashion-50-source,mlp-fashion-50-default`, or `--report_only`, or
+`--rescore --rows=...` (score finished runs again from their checkpoints). Rows not yet run are
 listed as such; no figure in RESULTS.md is typed by hand.
 """
 import dataclasses
@@ -66,8 +67,9 @@ WHY = {
 }
 
 
-def run_row(row, runs_dir, n):
-  """Trains (or reuses) the row's run and returns its figures, writing its sample grid beside RESULTS.md."""
+def run_row(row, runs_dir, n, rescore=False):
+  """Trains (or reuses) the row's run and returns its figures, writing its sample grid beside RESULTS.md;
+  rescore scores a finished run again from its checkpoint (its training, and wall time, unchanged)."""
   workdir = os.path.join(runs_dir, row.id)
   done = os.path.join(workdir, "results.json")
   config = row.config()
@@ -75,6 +77,10 @@ def run_row(row, runs_dir, n):
     _check_same_config(row, workdir, config)
     with open(done) as f:
       result = json.load(f)
+    if rescore:
+      _, generator = train.restore_generator(workdir)
+      result["figures"], fakes, result["evaluator_accuracy"] = _score(generator, config, n)
+      images.save_png(images.grid(fakes[:36]), os.path.join(HERE, "results", f"{row.id}.png"), scale=1)
   else:
     start = time.time()
     gan = train.run(config, workdir)
@@ -218,7 +224,8 @@ def main(argv):
     finished = os.path.exists(os.path.join(f.runs_dir, row.id, "results.json"))
     if finished or (not f.report_only and (wanted is None or row.id in wanted)):
       logging.info("Row %s", row.id)
-      results[row.id] = run_row(row, f.runs_dir, f.n)
+      chosen = wanted is None or row.id in wanted
+      results[row.id] = run_row(row, f.runs_dir, f.n, rescore=f.rescore and chosen)
   text = markdown(results, floors(f.n), f.n)
   files.atomic_write(os.path.join(HERE, "RESULTS.md"), text.encode())
   print(text)
@@ -228,5 +235,7 @@ if __name__ == "__main__":
   flags.DEFINE_list("rows", None, "Row ids to run (default: all); finished rows are always reported.")
   flags.DEFINE_string("runs_dir", "runs/results", "Where the rows' run folders go.")
   flags.DEFINE_bool("report_only", False, "Train nothing: rewrite RESULTS.md from the finished rows.")
+  flags.DEFINE_bool("rescore", False, "Score the finished rows (--rows, default all) again from their "
+                    "checkpoints, after a change to how runs are sampled; training and wall times stay.")
   flags.DEFINE_integer("n", 10000, "Samples scored per row.")
   run_main(main)

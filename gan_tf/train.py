@@ -236,6 +236,8 @@ def restore_generator(workdir, live=False):
   generator, _ = models.build_models(config)
   key = "g_average" if config.g_ema and not live else "generator"
   tf.train.Checkpoint(**{key: generator}).restore(latest).assert_existing_objects_matched().expect_partial()
+  if key == "g_average":
+    gan_lib.recompute_batchnorm(generator, config.noise)   # as the run's own sampler does
   return config, generator
 
 

@@ -165,6 +165,37 @@ def test_weight_average_follows_its_formula_and_copies_moving_statistics(model):
   assert gan.sampler is gan.g_average
 
 
+def test_recompute_batchnorm_normalises_the_generators_own_activations():
+  """Statistics set from the network's own activations: a fresh batch then leaves each BatchNorm (gamma 1,
+  beta 0 as built) with mean ~0 and variance ~1 per channel, where garbage statistics did not."""
+  from gan_tf.gan import recompute_batchnorm
+  keras.utils.set_random_seed(0)
+  generator, _ = models.build_models(get_config("smoke", model="dcgan_tutorial"))
+  bns = [l for l in generator.layers if isinstance(l, keras.layers.BatchNormalization)]
+  assert len(bns) == 3
+  for bn in bns:
+    bn.moving_mean.assign(tf.fill(bn.moving_mean.shape, 3.0))
+    bn.moving_variance.assign(tf.fill(bn.moving_variance.shape, 50.0))
+  recompute_batchnorm(generator, "normal", n=4000, batch_size=500, seed=1)
+  z = np.random.default_rng(2).standard_normal((2000, 100)).astype(np.float32)
+  for bn in bns:
+    out = keras.Model(generator.inputs[0], bn.output)(z, training=False).numpy()
+    out = out.reshape(-1, out.shape[-1])
+    assert np.abs(out.mean(0)).max() < 0.15   # the largest of 12,544 sampling errors (garbage gave ~0.4)
+    # Variance v / (v + epsilon): near 1 but for the few units whose variance is near BatchNorm's epsilon.
+    assert abs(np.median(out.var(0)) - 1.0) < 0.1 and out.var(0).max() < 1.2
+
+
+def test_sampler_has_its_own_batchnorm_statistics_and_the_generator_keeps_its_own():
+  gan = small_gan(model="dcgan_tutorial", latent_dim=100, g_ema=0.9)
+  gan.fit(tf.data.Dataset.from_tensors(real_batch()).repeat(2), epochs=1, verbose=0)
+  live_stats = [v.numpy().copy() for v in gan.generator.non_trainable_variables]
+  sampler = gan.sampler
+  assert sampler is gan.g_average
+  assert not np.allclose(sampler.non_trainable_variables[0].numpy(), live_stats[0])
+  assert all(np.array_equal(a, v.numpy()) for a, v in zip(live_stats, gan.generator.non_trainable_variables))
+
+
 def test_weight_average_starts_at_the_live_weights():
   """t = 0: momentum min(g_ema, 1 / 10) = 0.1, so the random initial weights weigh a tenth, not 99%."""
   gan = small_gan(g_ema=0.99)
