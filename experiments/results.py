@@ -73,22 +73,22 @@ def run_row(row, runs_dir, n, rescore=False):
   workdir = os.path.join(runs_dir, row.id)
   done = os.path.join(workdir, "results.json")
   config = row.config()
+  generator = None   # the network to score now; None keeps a finished row's figures
   if os.path.exists(done):
     _check_same_config(row, workdir, config)
     with open(done) as f:
       result = json.load(f)
     if rescore:
       _, generator = train.restore_generator(workdir)
-      result["figures"], fakes, result["evaluator_accuracy"] = _score(generator, config, n)
-      images.save_png(images.grid(fakes[:36]), os.path.join(HERE, "results", f"{row.id}.png"), scale=1)
   else:
     start = time.time()
     gan = train.run(config, workdir)
-    seconds = time.time() - start
-    figures, fakes, accuracy = _score(gan.sampler, config, n)
+    result = {"row": dataclasses.asdict(row), "train_seconds": time.time() - start,
+              "machine": bench.machine()}
+    generator = gan.sampler
+  if generator is not None:
+    result["figures"], fakes, result["evaluator_accuracy"] = _score(generator, config, n)
     images.save_png(images.grid(fakes[:36]), os.path.join(HERE, "results", f"{row.id}.png"), scale=1)
-    result = {"row": dataclasses.asdict(row), "train_seconds": seconds, "figures": figures,
-              "evaluator_accuracy": accuracy, "machine": bench.machine()}
   # With a weight average, the same run scored with G's own weights shows what the average adds (rows
   # finished before this figure existed get it from their checkpoint).
   if (config.g_ema and "live_figures" not in result
