@@ -123,12 +123,12 @@ def _check_same_config(row, workdir, config):
 
 
 def _unread(config):
-  """Fields this config's training never reads: Adam's beta_1 under SGD, SGD's momentum under Adam, the
+  """Fields this config's training never reads: Adam's betas under SGD, SGD's momentum under Adam, the
   gradient penalty's weight under other losses."""
   unread = set()
   for net in ("d", "g"):
     sgd = getattr(config, f"{net}_optimizer") == "sgd"
-    unread |= {f"{net}_beta_1"} if sgd else {f"{net}_momentum", f"{net}_nesterov"}
+    unread |= {f"{net}_beta_1", f"{net}_beta_2"} if sgd else {f"{net}_momentum", f"{net}_nesterov"}
   if config.loss != "wasserstein_gp":
     unread.add("gp_weight")
   return unread

@@ -127,7 +127,7 @@ def _windows(marks, warmup_steps, window_steps):
 def time_fit(config, images, warmup_steps, window_steps, windows):
   """Seconds per step of each timed window of GAN.fit with config."""
   train._setup(config)
-  gan, _ = train.build_gan(config)
+  gan, _ = train.build_gan(config, data.steps_per_epoch(config, len(images)))
   steps = warmup_steps + window_steps * windows
   steps += -steps % config.steps_per_execution
   clock = _Clock(config.steps_per_execution)
@@ -141,7 +141,9 @@ def time_plain_loop(config, images, warmup_steps, window_steps, windows):
   algorithm."""
   train._setup(config)
   generator, discriminator = train.models.build_models(config)
-  d_optimizer, g_optimizer = train.make_optimizer(config, "d"), train.make_optimizer(config, "g")
+  steps_per_epoch = data.steps_per_epoch(config, len(images))   # for a learning-rate schedule
+  d_optimizer = train.make_optimizer(config, "d", steps_per_epoch)
+  g_optimizer = train.make_optimizer(config, "g", steps_per_epoch)
   d_loss_fn, g_loss_fn = losses.LOSSES[config.loss]
   if config.label_smoothing:
     d_loss_fn = functools.partial(d_loss_fn, label_smoothing=config.label_smoothing)

@@ -16,13 +16,15 @@ LOSSES = ("minimax", "non_saturating", "least_squares", "hinge", "wasserstein_gp
 SMOOTHABLE_LOSSES = ("minimax", "non_saturating")                                   # losses.SMOOTHABLE
 NOISES = ("uniform", "normal")
 OPTIMIZERS = ("adam", "sgd")
+LR_DECAYS = ("constant", "linear")
 ACTIVATIONS = ("relu", "tanh", "leaky_relu")
 STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
 PRECISIONS = ("float32", "bfloat16", "float16")
 DATASETS = ("mnist", "fashion_mnist", "kmnist", "emnist")
 
 # Fields that fix the shape of a network's weights: a resumed run must agree on them.
-ARCHITECTURE_FIELDS = ("model", "latent_dim", "activation", "g_batchnorm", "image_shape")
+ARCHITECTURE_FIELDS = ("model", "latent_dim", "activation", "g_batchnorm", "minibatch_stddev",
+                       "image_shape")
 
 
 class ConfigError(UserError, ValueError):
@@ -45,6 +47,7 @@ class Config:
   noise: str = "uniform"               # z ~ U(-1, 1) or N(0, 1)
   activation: str = "relu"             # dcgan only: hidden activation
   g_batchnorm: bool = False            # dcgan only: BatchNorm after G's Dense(128*7*7)
+  minibatch_stddev: bool = False       # D's last layer also sees the batch's feature spread (ProGAN)
   # Objective and schedule.
   loss: str = "non_saturating"
   gp_weight: float = 10.0              # wasserstein_gp only
@@ -57,13 +60,16 @@ class Config:
   d_optimizer: str = "adam"
   d_learning_rate: float = 1e-4
   d_beta_1: float = 0.9
+  d_beta_2: float = 0.999              # adam only
   d_momentum: float = 0.0              # sgd only
   d_nesterov: bool = False             # sgd only
   g_optimizer: str = "adam"
   g_learning_rate: float = 1e-4
   g_beta_1: float = 0.9
+  g_beta_2: float = 0.999
   g_momentum: float = 0.0
   g_nesterov: bool = False
+  lr_decay: str = "constant"           # "linear": both rates fall linearly to 0 over the run's epochs
   g_ema: float = 0.0                   # momentum of the moving average of G's weights that samples, the
                                        # evaluation and the export use (0: the live weights)
   # Stopping rule of mlp_small's source: stop when both losses have stabilised (0 = off).
@@ -105,6 +111,7 @@ class Config:
     _choice(self, "noise", NOISES)
     _choice(self, "d_optimizer", OPTIMIZERS)
     _choice(self, "g_optimizer", OPTIMIZERS)
+    _choice(self, "lr_decay", LR_DECAYS)
     _choice(self, "activation", ACTIVATIONS)
     _choice(self, "strategy", STRATEGIES)
     _choice(self, "mixed_precision", PRECISIONS)
@@ -126,7 +133,7 @@ class Config:
     for name in ("d_learning_rate", "g_learning_rate"):
       if not getattr(self, name) > 0:
         raise ConfigError(f"{name}={getattr(self, name)!r}: must be > 0")
-    for name in ("d_beta_1", "g_beta_1", "g_ema"):
+    for name in ("d_beta_1", "d_beta_2", "g_beta_1", "g_beta_2", "g_ema"):
       if not 0 <= getattr(self, name) < 1:
         raise ConfigError(f"{name}={getattr(self, name)!r}: must be in [0, 1)")
 

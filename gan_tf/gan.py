@@ -148,8 +148,9 @@ class GAN(keras.Model):
     fake_images = self.generator(self.sample_z(tf.shape(real_images)[0]), training=True)
     with tf.GradientTape() as tape:
       if self.r1_weight:
-        # One pass on the real images gives both their logits and R1's input gradient; D has no layer that
-        # mixes examples, so the gradient of the summed logits is each image's own.
+        # One pass on the real images gives both their logits and R1's input gradient. Without
+        # --minibatch_stddev no layer of D mixes examples, so the gradient of the summed logits is each
+        # image's own; with it, it includes the batch statistic's share (StyleGAN pairs the two too).
         with tf.GradientTape() as r1_tape:
           r1_tape.watch(real_images)
           real_logits = self.discriminator(real_images, training=True)

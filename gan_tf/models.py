@@ -24,7 +24,22 @@ def _image_out(x, config):
   return layers.Activation("tanh", dtype="float32")(x)   # last: nothing casts the images back
 
 
-def _logit_out(x):
+class MinibatchStddev(layers.Layer):
+  """Karras et al. 2018 (ProGAN, section 3): the standard deviation of each feature over the batch,
+  averaged over the features, appended to every example as one more feature. D can then tell a batch of
+  near-copies from a varied one, and G gains by drawing varied batches: a cure for mode collapse that
+  adds no weights. D sees real and generated batches in separate calls (gan.py), so each statistic is
+  of one kind."""
+
+  def call(self, x):
+    std = keras.ops.sqrt(keras.ops.var(x, axis=0) + 1e-8)
+    feature = keras.ops.broadcast_to(keras.ops.mean(std), (keras.ops.shape(x)[0], 1))
+    return keras.ops.concatenate([x, keras.ops.cast(feature, x.dtype)], axis=-1)
+
+
+def _logit_out(x, config):
+  if config.minibatch_stddev:
+    x = MinibatchStddev(name="minibatch_stddev")(x)
   return layers.Dense(1, dtype="float32", name="logit")(x)
 
 
@@ -43,7 +58,7 @@ def build_mlp_discriminator(config):
   x = layers.Flatten()(images)
   x = layers.Dense(256, activation="relu")(x)
   x = layers.Dense(128, activation="relu")(x)
-  return keras.Model(images, _logit_out(x), name="mlp_discriminator")
+  return keras.Model(images, _logit_out(x, config), name="mlp_discriminator")
 
 
 def build_mlp_small_generator(config):
@@ -61,7 +76,7 @@ def build_mlp_small_discriminator(config):
   x = layers.Flatten()(images)
   x = layers.Dense(128)(x)
   x = layers.LeakyReLU(0.2)(x)
-  return keras.Model(images, _logit_out(x), name="mlp_small_discriminator")
+  return keras.Model(images, _logit_out(x, config), name="mlp_small_discriminator")
 
 
 def build_dcgan_generator(config):
@@ -94,7 +109,7 @@ def build_dcgan_discriminator(config):
   x = layers.Flatten()(x)
   x = layers.Dense(1024)(x)
   x = _activation(config.activation)(x)
-  return keras.Model(images, _logit_out(x), name="dcgan_discriminator")
+  return keras.Model(images, _logit_out(x, config), name="dcgan_discriminator")
 
 
 def build_dcgan_tutorial_generator(config):
@@ -121,7 +136,7 @@ def build_dcgan_tutorial_discriminator(config):
     x = layers.LeakyReLU()(x)
     x = layers.Dropout(0.3)(x)
   x = layers.Flatten()(x)
-  return keras.Model(images, _logit_out(x), name="dcgan_tutorial_discriminator")
+  return keras.Model(images, _logit_out(x, config), name="dcgan_tutorial_discriminator")
 
 
 REGISTRY = {

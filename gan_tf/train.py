@@ -64,26 +64,40 @@ def is_chief(strategy):
                                             and "chief" not in resolver.cluster_spec().jobs)
 
 
-def make_optimizer(config, prefix):
-  """The d_ or g_ optimizer from its config fields; float16 wraps it in its own LossScaleOptimizer."""
+def make_optimizer(config, prefix, steps_per_epoch=None):
+  """The d_ or g_ optimizer from its config fields; float16 wraps it in its own LossScaleOptimizer.
+
+  With config.lr_decay "linear" the rate falls linearly from its value to 0 over the run's updates
+  (config.epochs * steps_per_epoch, times d_steps for D), as in Gulrajani et al.'s WGAN-GP code; the
+  schedule reads the optimizer's own (checkpointed) iteration count, so a resumed run continues it.
+  """
   def field(name):
     return getattr(config, f"{prefix}_{name}")
+  learning_rate = field("learning_rate")
+  if config.lr_decay == "linear":
+    if not steps_per_epoch:
+      raise ValueError("lr_decay='linear' needs steps_per_epoch to know the run's length")
+    updates = config.epochs * steps_per_epoch * (config.d_steps if prefix == "d" else 1)
+    learning_rate = keras.optimizers.schedules.PolynomialDecay(learning_rate, max(updates, 1),
+                                                               end_learning_rate=0.0, power=1.0)
   if field("optimizer") == "adam":
-    optimizer = keras.optimizers.Adam(field("learning_rate"), beta_1=field("beta_1"),
+    optimizer = keras.optimizers.Adam(learning_rate, beta_1=field("beta_1"), beta_2=field("beta_2"),
                                       name=f"{prefix}_adam")
   else:
-    optimizer = keras.optimizers.SGD(field("learning_rate"), momentum=field("momentum"),
+    optimizer = keras.optimizers.SGD(learning_rate, momentum=field("momentum"),
                                      nesterov=field("nesterov"), name=f"{prefix}_sgd")
   if config.mixed_precision == "float16":
     optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=f"{prefix}_loss_scale")
   return optimizer
 
 
-def build_gan(config):
-  """The compiled GAN (optimizers built) and a tf.train.Checkpoint of everything a resume needs."""
+def build_gan(config, steps_per_epoch=None):
+  """The compiled GAN (optimizers built) and a tf.train.Checkpoint of everything a resume needs;
+  steps_per_epoch is needed by config.lr_decay "linear"."""
   generator, discriminator = models.build_models(config)
   gan = gan_lib.GAN(generator, discriminator, noise=config.noise, seed=config.seed, g_ema=config.g_ema)
-  d_optimizer, g_optimizer = make_optimizer(config, "d"), make_optimizer(config, "g")
+  d_optimizer = make_optimizer(config, "d", steps_per_epoch)
+  g_optimizer = make_optimizer(config, "g", steps_per_epoch)
   d_optimizer.build(discriminator.trainable_variables)   # slots exist before a restore fills them
   g_optimizer.build(generator.trainable_variables)
   gan.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, loss=config.loss,
@@ -120,8 +134,10 @@ def _check_resumable(config, workdir):
   if bool(saved.g_ema) != bool(config.g_ema):
     changed.append(f"g_ema: checkpoint has {saved.g_ema!r} (averaged generator "
                    f"{'kept' if saved.g_ema else 'none'}), config has {config.g_ema!r}")
+  if saved.lr_decay != config.lr_decay:   # a schedule keeps no rate variable for the checkpoint's
+    changed.append(f"lr_decay: checkpoint has {saved.lr_decay!r}, config has {config.lr_decay!r}")
   if changed:
-    raise ResumeError(f"cannot resume {workdir}: architecture differs ({'; '.join(changed)}); "
+    raise ResumeError(f"cannot resume {workdir}: its checkpoint was made with other settings ({'; '.join(changed)}); "
                       "use a new --workdir or the saved settings")
 
 
@@ -151,7 +167,7 @@ def run(config, workdir):
   _check_resumable(config, workdir)
   logging.info("Work dir: %s\nConfig:\n%s", workdir, config.to_json())
   with strategy.scope():
-    gan, checkpoint = build_gan(config.replace(steps_per_execution=execution))
+    gan, checkpoint = build_gan(config.replace(steps_per_execution=execution), steps_per_epoch)
   outdir = workdir if chief else tempfile.mkdtemp(prefix="gan_tf-worker-")
   try:
     os.makedirs(outdir, exist_ok=True)
@@ -161,9 +177,11 @@ def run(config, workdir):
     if chief and manager.latest_checkpoint:
       checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
       logging.info("Resumed from %s at step %d", manager.latest_checkpoint, int(gan.step.numpy()))
-      # The checkpoint holds the old learning rates; a resumed run uses the ones it was given.
-      gan.d_optimizer.learning_rate = config.d_learning_rate
-      gan.g_optimizer.learning_rate = config.g_learning_rate
+      # The checkpoint holds the old learning rates; a resumed run uses the ones it was given (a
+      # schedule holds none: it was built from them).
+      if config.lr_decay == "constant":
+        gan.d_optimizer.learning_rate = config.d_learning_rate
+        gan.g_optimizer.learning_rate = config.g_learning_rate
     elif not chief:
       # Workers start from the chief's checkpoint too, so all replicas hold the same weights.
       latest = tf.train.latest_checkpoint(os.path.join(workdir, CHECKPOINT_DIR))

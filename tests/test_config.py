@@ -72,6 +72,7 @@ def test_misspelt_override_is_an_error():
     ("loss", "wgan", "loss='wgan': must be one of"),
     ("noise", "gauss", "noise='gauss': must be one of"),
     ("strategy", "horovod", "strategy='horovod': must be one of"),
+    ("lr_decay", "cosine", "lr_decay='cosine': must be one of ['constant', 'linear']"),
     ("dataset", "cifar10", "dataset='cifar10': must be one of"),
     ("batch_size", "64", "batch_size='64': expected int, got str"),
     ("deterministic", 1, "deterministic=1: expected bool, got int"),

@@ -52,6 +52,21 @@ def test_dcgan_without_batchnorm_drops_exactly_its_parameters():
   assert generator.count_params() == PARAMS["dcgan"][0] - batchnorm(6272)
 
 
+@pytest.mark.parametrize("name", sorted(PARAMS))
+def test_minibatch_stddev_adds_one_feature_to_the_logit_layer_and_nothing_else(name):
+  _, discriminator = models.build_models(get_config(name, minibatch_stddev=True))
+  assert discriminator.count_params() == PARAMS[name][1] + 1   # one more input weight of Dense(1)
+
+
+def test_minibatch_stddev_feature_is_the_mean_over_features_of_the_batch_std():
+  x = np.array([[0.0, 1.0, 2.0], [2.0, 1.0, 6.0]], np.float32)   # per-feature std 1, 0, 2: mean 1
+  out = models.MinibatchStddev()(x).numpy()
+  np.testing.assert_allclose(out[:, :3], x)
+  np.testing.assert_allclose(out[:, 3], [1.0, 1.0], rtol=1e-3)
+  copies = models.MinibatchStddev()(np.ones((4, 3), np.float32)).numpy()   # a collapsed batch
+  np.testing.assert_allclose(copies[:, 3], 1e-4, rtol=1e-3)   # sqrt of the 1e-8 floor
+
+
 def output_shapes(model):
   return [tuple(layer.output.shape[1:]) for layer in model.layers]
 

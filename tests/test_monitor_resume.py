@@ -100,7 +100,8 @@ def test_deterministic_runs_are_bit_identical(smoke_config, tmp_path):
 def test_resumed_run_ends_bit_identical_to_an_uninterrupted_one(model, smoke_config, tmp_path):
   config = smoke_config.replace(model=model, deterministic=True, checkpoints_to_keep=20,
                                 checkpoint_every=4, epochs=2, batch_size=32,   # 3 steps an epoch
-                                g_ema=0.9)   # the weight average resumes too
+                                g_ema=0.9,   # the weight average resumes too, and so does
+                                lr_decay="linear" if model == "mlp_small" else "constant")   # a schedule
   whole = str(tmp_path / "whole")
   expected = _generator_weights(train.run(config, whole))
   for interrupted_at in (3, 4):                           # an epoch end, and mid-epoch

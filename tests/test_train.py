@@ -65,6 +65,20 @@ def test_resume_with_or_without_the_weight_average_names_the_mismatch(smoke_conf
     train.run(smoke_config.replace(g_ema=0.99), workdir)
 
 
+def test_linear_lr_decay_falls_to_zero_over_the_run_and_a_resume_cannot_drop_it(smoke_config, tmp_path):
+  config = smoke_config.replace(lr_decay="linear", d_steps=2, d_learning_rate=1e-3, g_learning_rate=2e-3)
+  gan, _ = train.build_gan(config, steps_per_epoch=6)   # 2 epochs: 12 G updates, 2 * 12 D updates
+  gan.g_optimizer.iterations.assign(3)
+  gan.d_optimizer.iterations.assign(18)
+  assert float(gan.g_optimizer.learning_rate) == pytest.approx(2e-3 * 9 / 12)
+  assert float(gan.d_optimizer.learning_rate) == pytest.approx(1e-3 * 6 / 24)
+  workdir = str(tmp_path / "run")
+  gan = train.run(smoke_config.replace(lr_decay="linear"), workdir)   # 12 steps of 12
+  assert float(gan.g_optimizer.learning_rate) == 0.0 and float(gan.d_optimizer.learning_rate) == 0.0
+  with pytest.raises(train.ResumeError, match="lr_decay: checkpoint has 'linear', config has 'constant'"):
+    train.run(smoke_config.replace(epochs=3), workdir)
+
+
 def test_sampler_export_and_restore_use_the_weight_average(smoke_config, tmp_path):
   workdir = str(tmp_path / "run")
   gan = train.run(smoke_config.replace(g_ema=0.9), workdir)
