@@ -5,6 +5,7 @@ The last layer of each network computes in float32 so that, under a mixed-precis
 logits and losses stay float32.
 """
 import keras
+import tensorflow as tf
 from keras import layers
 
 
@@ -29,11 +30,20 @@ class MinibatchStddev(layers.Layer):
   averaged over the features, appended to every example as one more feature. D can then tell a batch of
   near-copies from a varied one, and G gains by drawing varied batches: a cure for mode collapse that
   adds no weights. D sees real and generated batches in separate calls (gan.py), so each statistic is
-  of one kind."""
+  of one kind. Under a tf.distribute strategy the sums are all-reduced over the replicas, as synchronized
+  BatchNorm's are, so a replicated step sees the global batch's statistic, as one device does."""
 
   def call(self, x):
-    std = keras.ops.sqrt(keras.ops.var(x, axis=0) + 1e-8)
-    feature = keras.ops.broadcast_to(keras.ops.mean(std), (keras.ops.shape(x)[0], 1))
+    x32 = keras.ops.cast(x, "float32")
+    sums = [keras.ops.sum(x32, axis=0), keras.ops.sum(keras.ops.square(x32), axis=0),
+            keras.ops.cast(keras.ops.shape(x)[0], "float32")]
+    context = tf.distribute.get_replica_context()
+    if context is not None and context.num_replicas_in_sync > 1:
+      sums = context.all_reduce(tf.distribute.ReduceOp.SUM, sums)
+    mean = sums[0] / sums[2]
+    variance = keras.ops.maximum(sums[1] / sums[2] - keras.ops.square(mean), 0.0)
+    std = keras.ops.mean(keras.ops.sqrt(variance + 1e-8))
+    feature = keras.ops.broadcast_to(std, (keras.ops.shape(x)[0], 1))
     return keras.ops.concatenate([x, keras.ops.cast(feature, x.dtype)], axis=-1)
 
 

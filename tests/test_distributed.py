@@ -35,6 +35,10 @@ CASES["g_ema"] = {"loss": "minimax", "optimizer": "sgd", "g_ema": 0.5}
 # BatchNorm in G: per-replica batch statistics differ from the global batch's; synchronized ones do not.
 CASES["sync_batchnorm"] = {"loss": "minimax", "optimizer": "sgd", "model": "dcgan", "g_batchnorm": True,
                            "sync_batchnorm": True}
+# The minibatch standard deviation in D: its sums are all-reduced, so each replica sees the global batch's.
+CASES["minibatch_stddev"] = {"loss": "minimax", "optimizer": "sgd", "minibatch_stddev": True}
+CASES["minibatch_stddev/wasserstein_gp"] = {"loss": "wasserstein_gp", "optimizer": "sgd",
+                                            "minibatch_stddev": True}
 
 
 def _network_isolation():
