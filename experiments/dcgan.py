@@ -35,6 +35,11 @@ def get_config():
       # (`make eval ARGS=--live`); with the live G's statistics copied it had scored 4.53.
       label_smoothing=0.1,
       g_ema=0.999,
+      # Karras et al.'s minibatch standard deviation (ProGAN): D's last layer also sees how varied the batch
+      # is, one input weight more. Same 20-epoch row: live G 5.86 with 10 classes against 5.59 with 7,
+      # average 5.86 against 5.78, FD 17.3 against 18.5, KID 0.170 against 0.206 (one seed each); the
+      # average still draws 9 classes (pullovers 1.9%).
+      minibatch_stddev=True,
       sample_every=1,
   )
 
@@ -42,4 +47,4 @@ def get_config():
 # The program's own optimizer (`python -m gan_tf.train --experiment=dcgan --setting=source`).
 SOURCE = dict(d_optimizer="sgd", d_learning_rate=5e-4, d_momentum=0.9, d_nesterov=True,
               g_optimizer="sgd", g_learning_rate=5e-4, g_momentum=0.9, g_nesterov=True,
-              label_smoothing=0.0, g_ema=0.0)
+              label_smoothing=0.0, g_ema=0.0, minibatch_stddev=False)

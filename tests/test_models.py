@@ -42,8 +42,8 @@ def test_hand_counts_are_the_numbers_in_the_readme():
 
 
 @pytest.mark.parametrize("name", sorted(PARAMS))
-def test_parameter_counts(name):
-  generator, discriminator = models.build_models(get_config(name))
+def test_parameter_counts(name):   # the networks as their sources give them (dcgan's default D adds one)
+  generator, discriminator = models.build_models(get_config(name, "source"))
   assert (generator.count_params(), discriminator.count_params()) == PARAMS[name]
 
 
@@ -90,7 +90,7 @@ def test_dcgan_layer_shapes():
       (14, 14, 64), (28, 28, 64), (28, 28, 1), (28, 28, 1)]
   assert output_shapes(discriminator) == [
       (28, 28, 1), (28, 28, 64), (28, 28, 64), (14, 14, 64), (14, 14, 128), (14, 14, 128),
-      (7, 7, 128), (6272,), (1024,), (1024,), (1,)]
+      (7, 7, 128), (6272,), (1024,), (1024,), (1025,), (1,)]   # (1025,): the minibatch stddev, a default
 
 
 def test_dcgan_tutorial_layer_shapes():
