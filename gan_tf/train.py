@@ -137,7 +137,8 @@ def _check_resumable(config, workdir):
   if saved.lr_decay != config.lr_decay:   # a schedule keeps no rate variable for the checkpoint's
     changed.append(f"lr_decay: checkpoint has {saved.lr_decay!r}, config has {config.lr_decay!r}")
   if changed:
-    raise ResumeError(f"cannot resume {workdir}: its checkpoint was made with other settings ({'; '.join(changed)}); "
+    raise ResumeError(f"cannot resume {workdir}: its checkpoint was made with other settings "
+                      f"({'; '.join(changed)}); "
                       "use a new --workdir or the saved settings")
 
 
