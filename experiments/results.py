@@ -54,10 +54,11 @@ def _rows():
 
 # Speed defaults (steps per execution, XLA) are kept in source rows: see README "Speed".
 WHY = {
-    "mlp": "WGAN-GP with k = 5 critic steps (Adam 1e-3, beta_1 0) instead of the non-saturating loss with "
-           "k = 1: the Wasserstein critic keeps giving G gradient toward every mode; samples from the moving "
+    "mlp": "WGAN-GP with k = 2 critic steps per G step (Adam 1e-3, beta_1 0) instead of the non-saturating "
+           "loss: the Wasserstein critic keeps giving G gradient toward every mode; samples from the moving "
            "average of G's weights (g_ema 0.999)",
-    "mlp_small": "the same change as mlp",
+    "mlp_small": "mlp's change with one critic step per G step (k = 1) instead of the walk-through's BCE "
+                 "with plain SGD",
     "dcgan_tutorial": "Radford et al.'s DCGAN optimizer at twice their rate (Adam 4e-4, beta_1 0.5, against "
                       "the tutorial's 1e-4 and 0.9) and batch 64: twice the updates of batch 128 in the same "
                       "epochs; samples from the moving average of G's weights (g_ema 0.999)",

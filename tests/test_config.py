@@ -40,7 +40,7 @@ def test_overrides_apply_and_keep_types():
 
 def test_source_setting_is_the_sources_training_and_overrides_still_win():
   default, source = get_config("mlp"), get_config("mlp", "source")
-  assert (default.loss, default.d_steps) == ("wasserstein_gp", 5)
+  assert (default.loss, default.d_steps) == ("wasserstein_gp", 2)
   assert (source.loss, source.d_steps, source.d_beta_1, source.g_beta_1) == ("non_saturating", 1, 0.9, 0.9)
   assert source.model == default.model and source.batch_size == default.batch_size   # same networks
   small = get_config("mlp_small", "source", d_learning_rate=0.05)

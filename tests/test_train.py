@@ -114,7 +114,7 @@ def test_cli_setting_source_trains_with_the_sources_setting_and_flags_still_win(
   config, _ = train.resolve("mlp", str(tmp_path / "run"), False, str(tmp_path), {"d_steps": 2}, "source")
   assert (config.loss, config.d_steps, config.g_beta_1) == ("non_saturating", 2, 0.9)
   config, _ = train.resolve("mlp", str(tmp_path / "run"), False, str(tmp_path), {})
-  assert (config.loss, config.d_steps) == ("wasserstein_gp", 5)
+  assert (config.loss, config.d_steps) == ("wasserstein_gp", 2)
 
 
 @pytest.mark.parametrize("args,words", [
