@@ -2,7 +2,7 @@
 
 Run: `make bench` (or `python -m gan_tf.bench --out=runs/bench`). Writes bench.md and bench.json.
 
-For each experiment at its own batch size (the dense nets twice: at gan_tf's defaults, WGAN-GP with k = 5,
+For each experiment at its own batch size (the dense nets twice: at gan_tf's defaults, WGAN-GP with k = 2 or 1,
 and at their sources' training, `--setting=source`, k = 1), it times windows of train steps after a
 warm-up and reports the median images/s and step time of:
   - gan_tf: `GAN.fit` with the experiment's defaults, and variants (steps_per_execution and XLA taken away
@@ -264,8 +264,8 @@ def describe(m):
   return ", ".join([f"{m['cpus']} CPUs", m["cpu"]] + units)
 
 
-# (experiment, setting): the dense nets are timed at gan_tf's defaults (WGAN-GP, k = 5: compute-bound
-# here) and at their sources' training (k = 1: the overhead-bound step the tutorials' loop runs).
+# (experiment, setting): the dense nets are timed at gan_tf's defaults (WGAN-GP with its penalty's double
+# backward pass) and at their sources' training (k = 1: the overhead-bound step the tutorials' loop runs).
 CASES = (("mlp", "default"), ("mlp", "source"), ("mlp_small", "default"), ("mlp_small", "source"),
          ("dcgan", "default"), ("dcgan_tutorial", "default"))
 
