@@ -2,8 +2,11 @@
 
 Run: `make results` (all rows; each row's run folder is reused when finished, resumed when not), or
 `python -m experiments.results --rows=mlp-fashion-50-source,mlp-fashion-50-default`, or `--report_only`, or
-`--rescore --rows=...` (score finished runs again from their checkpoints). Rows not yet run are
-listed as such; no figure in RESULTS.md is typed by hand.
+`--rescore --rows=...` (score finished runs again from their checkpoints). Each finished row leaves a
+record, experiments/results/<row>.json (its figures and the config it was trained with), beside its grid:
+committed, it lets a clone without runs/ rewrite the report, and a changed default still refuses it.
+Rows not yet run are listed as such; a rewrite that would drop a reported row's figures is refused; no
+figure in RESULTS.md is typed by hand.
 """
 import dataclasses
 import json
@@ -21,6 +24,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 FASHION = os.environ.get("GAN_TF_FASHION_MNIST", "/usr/share/datasets/fashion-mnist")
 MNIST = os.environ.get("GAN_TF_MNIST", os.path.join(REPO, "..", "shared", "data", "mnist"))
+RECORDS = os.path.join(HERE, "results")   # each row's grid (.png) and record (.json)
+REPORT = os.path.join(HERE, "RESULTS.md")
 DATA = {"fashion": (FASHION, "train"), "mnist": (MNIST, "test[:80%]")}   # offline MNIST: its test split
 
 @dataclasses.dataclass(frozen=True)
@@ -69,15 +74,35 @@ WHY = {
 }
 
 
-def run_row(row, runs_dir, n, rescore=False):
-  """Trains (or reuses) the row's run and returns its figures, writing its sample grid beside RESULTS.md;
-  rescore scores a finished run again from its checkpoint (its training, and wall time, unchanged)."""
+def record_path(row, records_dir=RECORDS):
+  """The row's record: its result and the config it was trained with, committed beside RESULTS.md so a
+  clone without runs/ can rewrite the report (`--report_only`) and refuse a stale row."""
+  return os.path.join(records_dir, f"{row.id}.json")
+
+
+def run_row(row, runs_dir, n, rescore=False, records_dir=RECORDS):
+  """Trains (or reuses) the row's run and returns its figures, writing its sample grid and its record
+  beside RESULTS.md; rescore scores a finished run again from its checkpoint (its training, and wall time,
+  unchanged). A row with a record and no run folder is reused from the record."""
   workdir = os.path.join(runs_dir, row.id)
   done = os.path.join(workdir, "results.json")
+  record = record_path(row, records_dir)
   config = row.config()
   generator = None   # the network to score now; None keeps a finished row's figures
+  if not os.path.exists(done) and os.path.exists(record):
+    with open(record) as f:
+      result = json.load(f)
+    _check_same_config(row, Config.from_json(json.dumps(result.pop("config"))), config,
+                       f"its record {record} was made", "delete that record")
+    if rescore:
+      raise UserError(f"{row.id}: --rescore needs its run folder {workdir} (checkpoints); only its record "
+                      f"{record} is here")
+    return result
   if os.path.exists(done):
-    _check_same_config(row, workdir, config)
+    with open(os.path.join(workdir, train.CONFIG_FILE)) as f:
+      trained = Config.from_json(f.read())
+    _check_same_config(row, trained, config, f"its finished run in {workdir} was trained",
+                       "delete that folder")
     with open(done) as f:
       result = json.load(f)
     if rescore:
@@ -85,12 +110,14 @@ def run_row(row, runs_dir, n, rescore=False):
   else:
     start = time.time()
     gan = train.run(config, workdir)
+    trained = config
     result = {"row": dataclasses.asdict(row), "train_seconds": time.time() - start,
               "machine": bench.machine()}
     generator = gan.sampler
+  os.makedirs(records_dir, exist_ok=True)
   if generator is not None:
     result["figures"], fakes, result["evaluator_accuracy"] = _score(generator, config, n)
-    images.save_png(images.grid(fakes[:36]), os.path.join(HERE, "results", f"{row.id}.png"), scale=1)
+    images.save_png(images.grid(fakes[:36]), os.path.join(records_dir, f"{row.id}.png"), scale=1)
   # With a weight average, the same run scored with G's own weights shows what the average adds (rows
   # finished before this figure existed get it from their checkpoint).
   if (config.g_ema and "live_figures" not in result
@@ -98,6 +125,8 @@ def run_row(row, runs_dir, n, rescore=False):
     _, live = train.restore_generator(workdir, live=True)
     result["live_figures"] = _score(live, config, n)[0]
   files.atomic_write(done, json.dumps(result).encode())
+  files.atomic_write(record, json.dumps(dict(result, config=json.loads(trained.to_json())), indent=1,
+                                        sort_keys=True).encode())
   return result
 
 
@@ -110,18 +139,15 @@ def _score(generator, config, n):
   return figures, fakes, evaluator.info["test_accuracy"]
 
 
-def _check_same_config(row, workdir, config):
+def _check_same_config(row, trained, config, made, remedy):
   """A finished row is reused only if it was trained with the row's config as it is now (data_dir aside:
   the same files may sit elsewhere), so a changed default can never report an old run's figures."""
-  with open(os.path.join(workdir, train.CONFIG_FILE)) as f:
-    trained = Config.from_json(f.read())
   ignored = {"data_dir"} | _unread(trained) & _unread(config)
   changed = {k: (getattr(trained, k), getattr(config, k)) for k in dataclasses.asdict(config)
              if k not in ignored and getattr(trained, k) != getattr(config, k)}
   if changed:
     detail = ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in sorted(changed.items()))
-    raise UserError(f"{row.id}: its finished run in {workdir} was trained with another config ({detail}); "
-                    f"delete that folder to train the row again")
+    raise UserError(f"{row.id}: {made} with another config ({detail}); {remedy} to train the row again")
 
 
 def _unread(config):
@@ -216,20 +242,45 @@ def _flags(row):
   return " ".join(args)
 
 
+def _reported_rows(path=REPORT):
+  """Row ids the report at path gives figures for."""
+  if not os.path.exists(path):
+    return set()
+  with open(path) as f:
+    cells = [line.split("|") for line in f if line.startswith("| ")]
+  ids = {row.id for row in _rows()}
+  return {c[1].strip() for c in cells
+          if len(c) > 3 and c[1].strip() in ids and c[3].strip() not in ("", "not run yet")}
+
+
+def check_nothing_lost(ids, runs_dir, report=REPORT, records_dir=RECORDS):
+  """Refuses, before any training, to rewrite a report that would lose figures: a row it reports that is
+  not among ids (the rows about to be reported), its run folder and record both missing (e.g. a fresh
+  clone from before records were committed)."""
+  lost = sorted(r.id for r in _rows() if r.id in _reported_rows(report) and r.id not in ids)
+  if lost:
+    raise UserError(f"{report} reports {', '.join(lost)}, but neither their run folders in {runs_dir} nor "
+                    f"their records in {records_dir} are here: train them (--rows=ID,...) or restore their "
+                    f"folders; the report is left as it is")
+
+
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   f = flags.FLAGS
   wanted = set(f.rows) if f.rows else None
+  rows = [row for row in _rows()
+          if os.path.exists(os.path.join(f.runs_dir, row.id, "results.json"))
+          or os.path.exists(record_path(row))
+          or (not f.report_only and (wanted is None or row.id in wanted))]
+  check_nothing_lost({row.id for row in rows}, f.runs_dir)
   results = {}
-  for row in _rows():
-    finished = os.path.exists(os.path.join(f.runs_dir, row.id, "results.json"))
-    if finished or (not f.report_only and (wanted is None or row.id in wanted)):
-      logging.info("Row %s", row.id)
-      chosen = wanted is None or row.id in wanted
-      results[row.id] = run_row(row, f.runs_dir, f.n, rescore=f.rescore and chosen)
+  for row in rows:
+    logging.info("Row %s", row.id)
+    chosen = wanted is None or row.id in wanted
+    results[row.id] = run_row(row, f.runs_dir, f.n, rescore=f.rescore and chosen)
   text = markdown(results, floors(f.n), f.n)
-  files.atomic_write(os.path.join(HERE, "RESULTS.md"), text.encode())
+  files.atomic_write(REPORT, text.encode())
   print(text)
 
 

@@ -45,7 +45,7 @@ class Config:
   # Networks.
   latent_dim: int = 100
   noise: str = "uniform"               # z ~ U(-1, 1) or N(0, 1)
-  activation: str = "relu"             # dcgan only: hidden activation
+  activation: str = "relu"             # dcgan and mlp: hidden activation
   g_batchnorm: bool = False            # dcgan only: BatchNorm after G's Dense(128*7*7)
   minibatch_stddev: bool = False       # D's last layer also sees the batch's feature spread (ProGAN)
   # Objective and schedule.

@@ -54,20 +54,20 @@ def _logit_out(x, config):
 
 
 def build_mlp_generator(config):
-  """TF1 tutorial: z -> Dense 256 ReLU -> Dense 512 ReLU -> Dense 784 tanh."""
+  """TF1 tutorial: z -> Dense 256 ReLU -> Dense 512 ReLU -> Dense 784 tanh (ReLU: config.activation)."""
   z = keras.Input((config.latent_dim,), name="z")
-  x = layers.Dense(256, activation="relu")(z)
-  x = layers.Dense(512, activation="relu")(x)
+  x = layers.Dense(256, activation=config.activation)(z)    # Keras's leaky_relu: slope 0.2
+  x = layers.Dense(512, activation=config.activation)(x)
   x = layers.Dense(28 * 28)(x)
   return keras.Model(z, _image_out(x, config), name="mlp_generator")
 
 
 def build_mlp_discriminator(config):
-  """TF1 tutorial: x -> Dense 256 ReLU -> Dense 128 ReLU -> Dense 1."""
+  """TF1 tutorial: x -> Dense 256 ReLU -> Dense 128 ReLU -> Dense 1 (ReLU: config.activation)."""
   images = keras.Input(config.image_shape, name="images")
   x = layers.Flatten()(images)
-  x = layers.Dense(256, activation="relu")(x)
-  x = layers.Dense(128, activation="relu")(x)
+  x = layers.Dense(256, activation=config.activation)(x)
+  x = layers.Dense(128, activation=config.activation)(x)
   return keras.Model(images, _logit_out(x, config), name="mlp_discriminator")
 
 

@@ -119,3 +119,15 @@ def test_dcgan_activation_is_a_config_field(activation, layer):
   generator, _ = models.build_models(get_config("dcgan", activation=activation))
   kinds = [type(l).__name__ for l in generator.layers]
   assert kinds.count(layer) >= 3
+
+
+def test_mlp_activation_is_a_config_field_with_the_same_weights():
+  """mlp's hidden activation (ReLU in the tutorial) is config.activation, in both networks; it adds no weights."""
+  relu = models.build_models(get_config("mlp"))
+  leaky = models.build_models(get_config("mlp", activation="leaky_relu"))
+  x = np.linspace(-2, 2, 5, dtype=np.float32)
+  for a, b in zip(relu, leaky):
+    assert a.count_params() == b.count_params()
+    for net, expected in ((a, np.maximum(x, 0)), (b, np.where(x > 0, x, 0.2 * x))):
+      hidden = [l for l in net.layers if type(l).__name__ == "Dense"][:2]
+      assert len(hidden) == 2 and all(np.allclose(l.activation(x), expected) for l in hidden)

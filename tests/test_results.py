@@ -1,6 +1,8 @@
-"""experiments/results.py: a finished row is reused only while its config is the row's config."""
+"""experiments/results.py: a finished row (run folder or committed record) is reused only while its config
+is the row's config, and a rewrite never drops a reported row's figures."""
 import json
 import os
+import shutil
 
 import pytest
 
@@ -21,7 +23,7 @@ def _finished(runs_dir, row, config):
 def test_finished_row_with_the_rows_config_is_reused(tmp_path):
   row = results.Row("mlp_small", "fashion", 50, "default")
   _finished(str(tmp_path), row, row.config().replace(data_dir="/elsewhere"))   # same files, other folder
-  assert results.run_row(row, str(tmp_path), n=10)["figures"]["classifier_score"] == 4.2
+  assert results.run_row(row, str(tmp_path), n=10, records_dir=str(tmp_path / "records"))["figures"]["classifier_score"] == 4.2
 
 
 def test_finished_row_trained_with_an_old_default_is_refused(tmp_path):
@@ -32,7 +34,7 @@ def test_finished_row_trained_with_an_old_default_is_refused(tmp_path):
               f"config (d_steps {now.d_steps + 1} -> {now.d_steps}, g_learning_rate "
               f"{now.g_learning_rate / 2!r} -> {now.g_learning_rate!r}); delete that folder to train the row again")
   with pytest.raises(UserError) as error:
-    results.run_row(row, str(tmp_path), n=10)
+    results.run_row(row, str(tmp_path), n=10, records_dir=str(tmp_path / "records"))
   assert str(error.value) == expected
 
 
@@ -40,11 +42,11 @@ def test_fields_the_training_never_reads_do_not_make_a_row_stale(tmp_path):
   # mlp_small's source trains with SGD: Adam's beta_1 moving in gan_tf's defaults changes nothing it ran.
   row = results.Row("mlp_small", "fashion", 50, "source")
   _finished(str(tmp_path), row, row.config().replace(d_beta_1=0.5, g_beta_1=0.9, gp_weight=1.0))
-  assert results.run_row(row, str(tmp_path), n=10)["figures"]["classifier_score"] == 4.2
+  assert results.run_row(row, str(tmp_path), n=10, records_dir=str(tmp_path / "records"))["figures"]["classifier_score"] == 4.2
   other = results.Row("mlp_small", "fashion", 50, "default")   # Adam: there beta_1 is read
   _finished(str(tmp_path), other, other.config().replace(d_beta_1=0.5))
   with pytest.raises(UserError, match=rf"\(d_beta_1 0.5 -> {other.config().d_beta_1!r}\)"):
-    results.run_row(other, str(tmp_path), n=10)
+    results.run_row(other, str(tmp_path), n=10, records_dir=str(tmp_path / "records"))
 
 
 def _result(machine=None):
@@ -69,3 +71,45 @@ def test_results_name_the_machine_their_wall_times_come_from():
   assert f"| {a} | 50 | 1.5 min | 7.00 |  | 5.00 | 0.0500 | 10 |" in two
   averaged = dict(_result("CPU A"), live_figures={"classifier_score": 6.5})
   assert f"| {a} | 50 | 1.5 min | 7.00 | 6.50 | 5.00 |" in results.markdown({a: averaged}, {}, 10)
+
+
+def test_a_finished_row_leaves_a_record_that_serves_without_its_run_folder(tmp_path):
+  row = results.Row("mlp_small", "fashion", 50, "default")
+  records = str(tmp_path / "records")
+  _finished(str(tmp_path / "runs"), row, row.config())
+  assert results.run_row(row, str(tmp_path / "runs"), n=10, records_dir=records)["figures"] == {
+      "classifier_score": 4.2}
+  with open(results.record_path(row, records)) as f:
+    record = json.load(f)
+  assert record["figures"] == {"classifier_score": 4.2} and record["config"]["d_steps"] == row.config().d_steps
+  shutil.rmtree(tmp_path / "runs")   # a clone: no runs/, the record committed
+  assert results.run_row(row, str(tmp_path / "runs"), n=10, records_dir=records)["figures"] == {
+      "classifier_score": 4.2}
+  with pytest.raises(UserError, match="--rescore needs its run folder"):
+    results.run_row(row, str(tmp_path / "runs"), n=10, rescore=True, records_dir=records)
+
+
+def test_a_record_made_with_an_old_default_is_refused(tmp_path):
+  row = results.Row("mlp_small", "fashion", 50, "default")
+  records = tmp_path / "records"
+  records.mkdir()
+  old = json.loads(row.config().replace(d_steps=5).to_json())
+  (records / f"{row.id}.json").write_text(json.dumps({"figures": {"classifier_score": 4.2}, "config": old}))
+  with pytest.raises(UserError) as error:
+    results.run_row(row, str(tmp_path / "runs"), n=10, records_dir=str(records))
+  assert str(error.value) == (f"{row.id}: its record {records}/{row.id}.json was made with another config "
+                              f"(d_steps 5 -> {row.config().d_steps}); delete that record to train the row "
+                              "again")
+
+
+def test_a_rewrite_that_would_drop_a_reported_row_is_refused(tmp_path):
+  a, b = "mlp-fashion-50-default", "mlp_small-fashion-50-default"
+  report = tmp_path / "RESULTS.md"
+  report.write_text(results.markdown({a: _result("CPU A"), b: _result("CPU A")}, {}, 10))
+  assert results._reported_rows(str(report)) == {a, b}
+  results.check_nothing_lost({a, b, "dcgan-fashion-20-default"}, "runs/results", str(report))
+  with pytest.raises(UserError) as error:
+    results.check_nothing_lost({a}, "runs/results", str(report), "experiments/results")
+  assert str(error.value) == (f"{report} reports {b}, but neither their run folders in runs/results nor their "
+                              "records in experiments/results are here: train them (--rows=ID,...) or restore "
+                              "their folders; the report is left as it is")
