@@ -228,6 +228,8 @@ def markdown(results, floor, n):
   for row in _rows():
     where = (f" (trained on {_machine(results[row.id])})"
              if len(machines) > 1 and row.id in results else "")
+    note = results.get(row.id, {}).get("imported_from")   # a row finished before records existed
+    where += f" ({note})" if note else ""
     lines.append(f"- `{row.id}`: `{_flags(row)}`" + (f": {row.why}" if row.why else "") + where)
   return "\n".join(lines) + "\n"
 

@@ -113,3 +113,11 @@ def test_a_rewrite_that_would_drop_a_reported_row_is_refused(tmp_path):
   assert str(error.value) == (f"{report} reports {b}, but neither their run folders in runs/results nor their "
                               "records in experiments/results are here: train them (--rows=ID,...) or restore "
                               "their folders; the report is left as it is")
+
+
+def test_a_row_imported_from_an_earlier_report_says_so():
+  a = "mlp-fashion-50-default"
+  imported = dict(_result("CPU A"), imported_from="figures as RESULTS.md printed them at abc1234")
+  text = results.markdown({a: imported}, {}, 10)
+  assert f"| {a} | 50 | 1.5 min | 7.00 |  | 5.00 | 0.0500 | 10 |" in text
+  assert "(figures as RESULTS.md printed them at abc1234)" in text.split(f"- `{a}`: ")[1].splitlines()[0]
