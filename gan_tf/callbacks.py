@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from gan_tf import evaluate, images
+from gan_tf import evaluate, gan, images
 from gan_tf.errors import TrainingError
 from gan_tf.files import WriteError
 
@@ -206,10 +206,8 @@ class BothLossesPlateau(keras.callbacks.Callback):
 
 def fixed_z(config):
   """The one z every sample grid of a run uses, so grids compare across epochs and resumes."""
-  rng = np.random.default_rng(config.seed)
-  shape = (config.sample_grid ** 2, config.latent_dim)
-  z = rng.uniform(-1, 1, shape) if config.noise == "uniform" else rng.standard_normal(shape)
-  return z.astype(np.float32)
+  return gan.numpy_noise(np.random.default_rng(config.seed), (config.sample_grid ** 2, config.latent_dim),
+                         config.noise)
 
 
 def make_callbacks(config, workdir, manager, steps_per_epoch, start_step=0):

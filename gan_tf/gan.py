@@ -206,6 +206,12 @@ class GAN(keras.Model):
     optimizer.apply(tape.gradient(scaled, variables), variables)
 
 
+def numpy_noise(rng, shape, noise):
+  """float32 z of shape from a numpy Generator, per config.noise: U(-1, 1) or N(0, 1)."""
+  z = rng.uniform(-1, 1, shape) if noise == "uniform" else rng.standard_normal(shape)
+  return z.astype(np.float32)
+
+
 def recompute_batchnorm(generator, noise, n=20000, batch_size=500, seed=0):
   """Sets each BatchNorm layer's moving mean and variance to those of its inputs over n z (SWA's
   update_bn, Izmailov et al. 2018), layer by layer in order.
@@ -221,8 +227,7 @@ def recompute_batchnorm(generator, noise, n=20000, batch_size=500, seed=0):
     upstream = keras.Model(generator.inputs[0], layer.input)
     total, total_sq, count = 0.0, 0.0, 0
     for _ in range(n // batch_size):
-      z = (rng.uniform(-1, 1, (batch_size, latent_dim)) if noise == "uniform"
-           else rng.standard_normal((batch_size, latent_dim))).astype(np.float32)
+      z = numpy_noise(rng, (batch_size, latent_dim), noise)
       x = upstream(z, training=False).numpy().astype(np.float64)
       x = x.reshape(-1, x.shape[-1])
       total, total_sq, count = total + x.sum(0), total_sq + (x * x).sum(0), count + len(x)
