@@ -53,6 +53,8 @@ def test_source_setting_is_the_sources_training_and_overrides_still_win():
   assert (dcgan.d_optimizer, dcgan.g_learning_rate, dcgan.d_momentum, dcgan.g_nesterov) == ("sgd", 5e-4, 0.9, True)
   assert get_config("dcgan").g_optimizer == "adam" and dcgan.model == "dcgan"
   assert get_config("dcgan").minibatch_stddev and not dcgan.minibatch_stddev   # the source's D is plain
+  assert (dcgan.batch_size, get_config("dcgan").batch_size) == (128, 64)   # the program's batch; the default's
+  assert get_config("dcgan").d_learning_rate == get_config("dcgan").g_learning_rate == 4e-4
   tutorial = get_config("dcgan_tutorial", "source")
   assert (tutorial.d_learning_rate, tutorial.g_beta_1, tutorial.batch_size) == (1e-4, 0.9, 128)
   with pytest.raises(ConfigError, match="setting='sauce': must be one of"):
