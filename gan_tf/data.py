@@ -133,6 +133,12 @@ def _count(data_dir, split):
   return int.from_bytes(head[4:8], "big")
 
 
+def data_name(config):
+  """What config's images are called in reports: data_dir's folder name when it reads IDX files (whatever
+  config.dataset says, which only picks a tfds set), else the tfds name."""
+  return os.path.basename(os.path.normpath(config.data_dir)) if config.data_dir else config.dataset
+
+
 def load_images(config, split=None):
   """The split as (uint8 images [N, H, W, 1], int64 labels [N]), from data_dir's IDX files or tfds."""
   split = split or config.split

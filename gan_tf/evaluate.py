@@ -237,8 +237,7 @@ def evaluator_paths(config, cache_dir=None, spec=None):
               "image_shape": list(config.image_shape), "train_split": train_split,
               "eval_split": eval_split, "spec": dataclasses.asdict(spec), "version": EVALUATOR_VERSION}
   digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
-  name = os.path.basename(os.path.normpath(config.data_dir)) if config.data_dir else config.dataset
-  base = os.path.join(cache_dir or default_cache_dir(), f"{name}-{digest}")
+  base = os.path.join(cache_dir or default_cache_dir(), f"{data.data_name(config)}-{digest}")
   return base + ".keras", base + ".json"
 
 
@@ -345,7 +344,7 @@ def load_evaluator(config, cache_dir=None, spec=None):
   # The uncompiled two-output view is what is saved: the same weights, without the optimizer's state.
   evaluator = Evaluator(_two_headed(classifier), {})
   evaluator.info = {
-      "dataset": config.dataset,
+      "dataset": data.data_name(config),
       "data_dir": config.data_dir,
       "train_split": train_split,
       "eval_split": eval_split,
@@ -479,7 +478,7 @@ def main(argv):
   info = evaluator.info
   reference = reference_embeddings(evaluator, config)
   train_images, _ = data.load_images(config, info["train_split"])
-  result = {"source": source, "experiment": config.name, "dataset": config.dataset,
+  result = {"source": source, "experiment": config.name, "dataset": data.data_name(config),
             "data_dir": config.data_dir, "seed": f.seed,
             **compare_embeddings(evaluator.embed(fakes), reference, seed=f.seed),
             "reference_split": info["eval_split"],

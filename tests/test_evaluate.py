@@ -217,6 +217,8 @@ def test_command_line_prints_one_json_line_for_a_run(synthetic, tmp_path):
   figures = json.loads(lines[0])
   assert figures["n"] == 60 and sum(figures["histogram"]) == 60 and figures["seed"] == 2
   assert figures["data_dir"] == config.data_dir and figures["reference_split"] == "test"
+  # The data read, named by its folder: config.dataset ("mnist" here) names a tfds set, unused with data_dir.
+  assert figures["dataset"] == os.path.basename(config.data_dir) != config.dataset
   assert figures["real_floor"]["n"] == 60 and figures["real_floor"]["real_split"] == "train"
   assert not figures["evaluator"]["trained_now"]   # the fixture's cached model, no training
   for name in ("classifier_score", "frechet_features", "frechet_logits", "kid_mean", "kid_std",
