@@ -18,6 +18,7 @@ def atomic_write(path, data):
   try:
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-" + os.path.basename(path))
+    os.fchmod(fd, 0o666 & ~_umask())   # mkstemp's 0600 would make every result private to its writer
     with os.fdopen(fd, "wb") as f:
       f.write(data)
       f.flush()
@@ -29,6 +30,13 @@ def atomic_write(path, data):
     raise WriteError(f"cannot write {path}: {e.strerror or e}") from e
 
 
+def _umask():
+  """The process's umask (os.umask can only be read by setting it)."""
+  mask = os.umask(0o22)
+  os.umask(mask)
+  return mask
+
+
 @contextlib.contextmanager
 def atomic_dir(path):
   """Yields a temporary folder beside path; on success it replaces path whole, on failure it is removed."""
@@ -36,6 +44,7 @@ def atomic_dir(path):
   try:
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(dir=parent, prefix=".tmp-" + os.path.basename(path))
+    os.chmod(tmp, 0o777 & ~_umask())   # mkdtemp's 0700 would hide an export from a server run as another user
   except OSError as e:
     raise WriteError(f"cannot write {path}: {e.strerror or e}") from e
   try:

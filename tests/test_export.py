@@ -1,6 +1,7 @@
 """The SavedModel: loaded in a Python that never imports gan_tf, saved_model_cli, TFLite, generate."""
 import json
 import os
+import stat
 import subprocess
 import sys
 
@@ -9,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from conftest import REPO
-from gan_tf import export, train
+from gan_tf import export, files, train
 
 LOADER = r"""
 import json, sys
@@ -116,3 +117,17 @@ def test_export_replaces_a_previous_model_whole(trained, tmp_path):
   export.export_generator(gan.generator, config, path)
   assert sorted(os.listdir(tmp_path)) == ["model"]
   assert tf.saved_model.load(path).signatures["sample"] is not None
+
+
+def test_export_and_written_files_follow_the_umask(trained, tmp_path):
+  """Temporary files and folders are created private (0600, 0700); what lands must be readable by others
+  under the usual umask 022, e.g. by a model server running as another user."""
+  config, gan, _ = trained
+  old = os.umask(0o022)
+  try:
+    export.export_generator(gan.generator, config, str(tmp_path / "model"))
+    files.atomic_write(str(tmp_path / "config.json"), b"{}")
+  finally:
+    os.umask(old)
+  assert stat.S_IMODE(os.stat(tmp_path / "model").st_mode) == 0o755
+  assert stat.S_IMODE(os.stat(tmp_path / "config.json").st_mode) == 0o644
