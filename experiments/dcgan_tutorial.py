@@ -16,8 +16,8 @@ def get_config():
       noise="normal",
       loss="non_saturating",
       # Not the tutorial's setting (SOURCE below, `--setting=source`): 30 epochs of it on MNIST's 8,000
-      # first test digits drew 6 classes on an AVX2 machine, 9 (score 4.05 against 6.82) on an AVX-512 one
-      # (experiments/RESULTS.md). Radford et al.'s DCGAN optimizer,
+      # first test digits drew 9 classes (score 4.05 against 6.82) on an AVX-512 machine, 6 on AVX2 ones
+      # (2.98 in experiments/RESULTS.md, retrained 2026-11-27). Radford et al.'s DCGAN optimizer,
       # Adam 2e-4 with beta_1 0.5 (beta_1 0.9 "resulted in training oscillation and instability"), and
       # batch 32: four times the updates of batch 128 in the same epochs, in about the same wall time. At
       # Adam 4e-4 (below) batch 32 scored 7.53 and 7.58 (FD 11.1, 10.7) against batch 64's 7.38 and 7.53
