@@ -69,8 +69,9 @@ WHY = {
                       "same epochs; samples from the moving average of G's weights (g_ema 0.999)",
     "dcgan": "Radford et al.'s DCGAN optimizer at twice their rate (Adam 4e-4, beta_1 0.5) and batch 64 "
              "instead of the program's SGD 5e-4 with Nesterov momentum 0.9 and batch 128, one-sided label "
-             "smoothing 0.1 against a D that wins more each epoch, the minibatch standard deviation in D (one more input to its logit layer), and samples from the "
-             "moving average of G's weights (g_ema 0.999)",
+             "smoothing 0.1 against a D that wins more each epoch, the minibatch standard deviation in D "
+             "(one more input to its logit layer), and samples from the moving average of G's weights "
+             "(g_ema 0.999)",
 }
 
 
