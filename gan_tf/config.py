@@ -54,6 +54,9 @@ class Config:
   r1_weight: float = 0.0               # gamma of the R1 penalty on real images (Mescheder et al. 2018); 0: off
   label_smoothing: float = 0.0         # minimax / non_saturating only: D's target for real images is 1 - this
   d_steps: int = 1                     # k of Goodfellow et al., Algorithm 1
+  g_top_k: float = 1.0                 # G's loss over the top fraction of each fake batch by D's score,
+                                       # falling from 1 to this (Sinha et al. 2020's nu); 1: all of it
+  g_top_k_decay: float = 0.99          # that fraction's factor per epoch (their gamma)
   batch_size: int = 128
   epochs: int = 10
   # Optimizers: one per network, never shared.
@@ -133,6 +136,9 @@ class Config:
     for name in ("d_learning_rate", "g_learning_rate"):
       if not getattr(self, name) > 0:
         raise ConfigError(f"{name}={getattr(self, name)!r}: must be > 0")
+    for name in ("g_top_k", "g_top_k_decay"):
+      if not 0 < getattr(self, name) <= 1:
+        raise ConfigError(f"{name}={getattr(self, name)!r}: must be in (0, 1]")
     for name in ("d_beta_1", "d_beta_2", "g_beta_1", "g_beta_2", "g_ema"):
       if not 0 <= getattr(self, name) < 1:
         raise ConfigError(f"{name}={getattr(self, name)!r}: must be in [0, 1)")

@@ -55,11 +55,14 @@ class GAN(keras.Model):
     self.d_fake_tracker = keras.metrics.Mean(name="d_fake")   # mean D(G(z)), a probability
 
   def compile(self, d_optimizer, g_optimizer, loss="non_saturating", d_steps=1, gp_weight=10.0,
-              label_smoothing=0.0, r1_weight=0.0, **kwargs):
+              label_smoothing=0.0, r1_weight=0.0, top_k=1.0, top_k_decay=0.99, steps_per_epoch=None,
+              **kwargs):
     """Args: one optimizer per network (never shared), a losses.LOSSES name, k, the WGAN-GP weight, D's
-    one-sided label smoothing (losses.SMOOTHABLE only) and the R1 weight gamma (any loss: D's loss gains
-    gamma / 2 * E||grad_x D(x)||^2 on real x); kwargs (jit_compile, steps_per_execution, ...) go to
-    keras.Model.compile."""
+    one-sided label smoothing (losses.SMOOTHABLE only), the R1 weight gamma (any loss: D's loss gains
+    gamma / 2 * E||grad_x D(x)||^2 on real x) and top-k training (Sinha et al. 2020): G's loss takes only
+    the fraction max(top_k, top_k_decay ** epoch) of each fake batch that D scores most real, the epoch
+    counted from the step and steps_per_epoch (needed when top_k < 1); kwargs (jit_compile,
+    steps_per_execution, ...) go to keras.Model.compile."""
     super().compile(optimizer=None, **kwargs)   # no third optimizer: each network has its own
     if loss not in losses.LOSSES:
       raise ValueError(f"loss={loss!r}: unknown; known: {sorted(losses.LOSSES)}")
@@ -74,6 +77,9 @@ class GAN(keras.Model):
     self.d_steps = d_steps
     self.gp_weight = gp_weight if loss == "wasserstein_gp" else 0.0
     self.r1_weight = r1_weight
+    if top_k < 1 and not steps_per_epoch:
+      raise ValueError(f"top_k={top_k!r} needs steps_per_epoch to anneal by epoch")
+    self.top_k, self.top_k_decay, self.steps_per_epoch = top_k, top_k_decay, steps_per_epoch
 
   @property
   def metrics(self):
@@ -171,9 +177,38 @@ class GAN(keras.Model):
     with tf.GradientTape() as tape:
       fake_logits = self.discriminator(self.generator(self.sample_z(batch_size), training=True),
                                        training=True)
+      if self.top_k < 1:
+        fake_logits = self._top_k(fake_logits)
       loss = self.g_loss_fn(fake_logits) + _regularization(self.generator)
     self._apply(self.g_optimizer, tape, loss, self.generator.trainable_variables)
     return loss
+
+  def _top_k(self, fake_logits):
+    """fake_logits with G's gradient through only the fakes D scores most real: the top
+    max(top_k, top_k_decay ** epoch) of the batch, at least one (Sinha et al. 2020, "Top-k training of
+    GANs"; each of this package's losses scores a higher logit as more real).
+
+    The logits keep their values, so the G loss logged is still the whole batch's; the top k are scaled
+    by B / k in the gradient only, which makes G's gradient exactly that of the loss over the top k
+    (each loss here is a mean over the batch of a function of one logit). A slice of k logits would be a
+    dynamic shape: under XLA that ran mlp 150x slower; a logit's rank is a count of the logits above it.
+    """
+    logits = tf.reshape(tf.cast(fake_logits, tf.float32), [-1])
+    # Under a strategy, ranks and k are over the global batch, as on one device: each replica's mean loss
+    # is divided by the replica count before the gradients are summed (_apply), so B is the global size.
+    everyone = tf.stop_gradient(logits)
+    context = tf.distribute.get_replica_context()
+    if context is not None and context.num_replicas_in_sync > 1:
+      everyone = context.all_gather(everyone, axis=0)
+    batch = tf.cast(tf.shape(everyone)[0], tf.float32)
+    epoch = tf.cast(self.step // self.steps_per_epoch, tf.float32)
+    k = tf.maximum(1.0, tf.math.ceil(tf.maximum(self.top_k, self.top_k_decay ** epoch) * batch))
+    rank = tf.reduce_sum(tf.cast(everyone[None, :] > tf.stop_gradient(logits)[:, None], tf.float32),
+                         axis=1)
+    scale = batch / k
+    logits = tf.where(rank < k, scale * logits - tf.stop_gradient((scale - 1.0) * logits),
+                      tf.stop_gradient(logits))
+    return logits[:, None]
 
   def _update_average(self):
     # tf.train.ExponentialMovingAverage's num_updates ramp, min(g_ema, (1 + t) / (10 + t)): the first

@@ -93,7 +93,7 @@ def make_optimizer(config, prefix, steps_per_epoch=None):
 
 def build_gan(config, steps_per_epoch=None):
   """The compiled GAN (optimizers built) and a tf.train.Checkpoint of everything a resume needs;
-  steps_per_epoch is needed by config.lr_decay "linear"."""
+  steps_per_epoch is needed by config.lr_decay "linear" and config.g_top_k."""
   generator, discriminator = models.build_models(config)
   gan = gan_lib.GAN(generator, discriminator, noise=config.noise, seed=config.seed, g_ema=config.g_ema)
   d_optimizer = make_optimizer(config, "d", steps_per_epoch)
@@ -103,6 +103,7 @@ def build_gan(config, steps_per_epoch=None):
   gan.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, loss=config.loss,
               d_steps=config.d_steps, gp_weight=config.gp_weight,
               label_smoothing=config.label_smoothing, r1_weight=config.r1_weight,
+              top_k=config.g_top_k, top_k_decay=config.g_top_k_decay, steps_per_epoch=steps_per_epoch,
               jit_compile=config.jit_compile,
               steps_per_execution=config.steps_per_execution)
   # Layers' own RNG states (Dropout) are Keras variables that TF's object graph does not reach: list

@@ -26,6 +26,8 @@ def test_config_model_names_match_the_registry():
     ({"loss": "hinge", "label_smoothing": 0.1}, "needs loss minimax or non_saturating"),
     ({"label_smoothing": 0.5}, "must be in [0, 0.5)"),
     ({"g_ema": 1.0}, "must be in [0, 1)"),
+    ({"g_top_k": 0.0}, "g_top_k=0.0: must be in (0, 1]"),
+    ({"g_top_k_decay": 1.5}, "g_top_k_decay=1.5: must be in (0, 1]"),
 ])
 def test_smoothing_and_average_out_of_range_are_config_errors(overrides, words):
   with pytest.raises(ConfigError, match=re.escape(words)):

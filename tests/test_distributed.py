@@ -39,6 +39,11 @@ CASES["sync_batchnorm"] = {"loss": "minimax", "optimizer": "sgd", "model": "dcga
 CASES["minibatch_stddev"] = {"loss": "minimax", "optimizer": "sgd", "minibatch_stddev": True}
 CASES["minibatch_stddev/wasserstein_gp"] = {"loss": "wasserstein_gp", "optimizer": "sgd",
                                             "minibatch_stddev": True}
+# Top-k G updates at epoch 5 of 1-step epochs: max(5 / 16, 0.5 ** 5), the global batch's 5 best of 16
+# fakes, ranked over both replicas' fakes together (gan.GAN._top_k); ranked apart, each replica would keep
+# its own best ceil(2.5) = 3.
+CASES["g_top_k"] = {"loss": "wasserstein_gp", "optimizer": "sgd", "g_top_k": 0.3125, "g_top_k_decay": 0.5,
+                    "steps_per_epoch": 1, "start_step": 5}
 
 
 def _network_isolation():

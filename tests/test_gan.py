@@ -245,3 +245,36 @@ def test_r1_penalty_of_a_linear_discriminator_in_the_step():
   assert 2.0 * np.sum(w ** 2) > 1e-2   # the penalty is a visible part of the loss
   # ... and of the update: the gradient of gamma / 2 ||w||^2 is gamma w.
   np.testing.assert_allclose(kernel.numpy(), w - 0.1 * (bce_gradient + 4.0 * w), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("step, fraction", [(0, 1.0), (10, 0.5), (20, 0.25), (30, 0.25)])
+def test_top_k_generator_update_follows_the_fakes_d_scores_most_real(step, fraction):
+  """Top-k (Sinha et al.): with top_k 0.25 and decay 0.5 per epoch of 10 steps, G's update at epoch e is
+  the gradient of the loss over the max(0.25, 0.5 ** e) of the 16 fakes with the highest logits (16, 8, 4,
+  4 of them); the loss it reports is still the whole batch's."""
+  gan = small_gan(loss="wasserstein_gp")
+  gan.compile(keras.optimizers.SGD(0.0), keras.optimizers.SGD(1.0), loss="wasserstein_gp",
+              top_k=0.25, top_k_decay=0.5, steps_per_epoch=10)
+  gan.step.assign(step)
+  state = gan.seed_generator.state.numpy().copy()
+  z = gan.sample_z(16)
+  with tf.GradientTape(persistent=True) as tape:
+    logits = tf.reshape(gan.discriminator(gan.generator(z, training=True), training=True), [-1])
+    top = -tf.reduce_mean(tf.sort(logits, direction="DESCENDING")[:int(16 * fraction)])
+    whole = -tf.reduce_mean(logits)
+  top_gradient = tape.gradient(top, gan.generator.trainable_variables)
+  whole_gradient = tape.gradient(whole, gan.generator.trainable_variables)
+  before = snapshot(gan.generator)
+  gan.seed_generator.state.assign(state)
+  loss = gan._generator_step(16)
+  np.testing.assert_allclose(loss.numpy(), whole.numpy(), rtol=1e-5, atol=1e-6)
+  for b, g, v in zip(before, top_gradient, gan.generator.trainable_variables):
+    np.testing.assert_allclose(v.numpy(), b - g.numpy(), rtol=1e-4, atol=1e-6)   # SGD(1): w - grad
+  if fraction < 1:   # and not the whole batch's gradient
+    assert max(np.abs(t - w).max() for t, w in zip(top_gradient, whole_gradient)) > 1e-4
+
+
+def test_top_k_without_steps_per_epoch_is_an_error():
+  gan = small_gan()
+  with pytest.raises(ValueError, match="steps_per_epoch"):
+    gan.compile(keras.optimizers.SGD(0.0), keras.optimizers.SGD(0.0), top_k=0.5)
