@@ -196,18 +196,17 @@ class GAN(keras.Model):
     logits = tf.reshape(tf.cast(fake_logits, tf.float32), [-1])
     # Under a strategy, ranks and k are over the global batch, as on one device: each replica's mean loss
     # is divided by the replica count before the gradients are summed (_apply), so B is the global size.
-    everyone = tf.stop_gradient(logits)
+    scores = tf.stop_gradient(logits)
+    everyone = scores
     context = tf.distribute.get_replica_context()
     if context is not None and context.num_replicas_in_sync > 1:
-      everyone = context.all_gather(everyone, axis=0)
+      everyone = context.all_gather(scores, axis=0)
     batch = tf.cast(tf.shape(everyone)[0], tf.float32)
     epoch = tf.cast(self.step // self.steps_per_epoch, tf.float32)
     k = tf.maximum(1.0, tf.math.ceil(tf.maximum(self.top_k, self.top_k_decay ** epoch) * batch))
-    rank = tf.reduce_sum(tf.cast(everyone[None, :] > tf.stop_gradient(logits)[:, None], tf.float32),
-                         axis=1)
+    rank = tf.reduce_sum(tf.cast(everyone[None, :] > scores[:, None], tf.float32), axis=1)
     scale = batch / k
-    logits = tf.where(rank < k, scale * logits - tf.stop_gradient((scale - 1.0) * logits),
-                      tf.stop_gradient(logits))
+    logits = tf.where(rank < k, scale * logits - (scale - 1.0) * scores, scores)
     return logits[:, None]
 
   def _update_average(self):

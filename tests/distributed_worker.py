@@ -59,13 +59,12 @@ def mirrored_step(cases_json):
     start = time.monotonic()
     optimizer = overrides.pop("optimizer")
     # a step later than the first, in epochs of steps_per_epoch (for settings that change by epoch)
-    overrides_steps = overrides.pop("steps_per_epoch", None), overrides.pop("start_step", 0)
+    steps_per_epoch, start_step = overrides.pop("steps_per_epoch", None), overrides.pop("start_step", 0)
     rate = LEARNING_RATES[optimizer]
     config = get_config("smoke", **{
         "latent_dim": 8, "batch_size": GLOBAL_BATCH, "d_optimizer": optimizer, "g_optimizer": optimizer,
         "d_learning_rate": rate, "g_learning_rate": rate, "d_momentum": 0.0, "g_momentum": 0.0,
         **overrides})
-    steps_per_epoch, start_step = overrides_steps
     single, _ = train.build_gan(config, steps_per_epoch)
     with strategy.scope():
       mirrored, _ = train.build_gan(config, steps_per_epoch)
@@ -93,7 +92,7 @@ def mirrored_step(cases_json):
         "mirrored_logs": mirrored_logs,
         "single_seed": np.asarray(single.seed_generator.state.value).tolist(),
         "mirrored_seeds": [c.tolist() for c in _local_copies(strategy, mirrored.seed_generator.state)],
-        "steps": [int(gan.step.numpy()) - overrides_steps[1] for gan in (single, mirrored)],
+        "steps": [int(gan.step.numpy()) - start_step for gan in (single, mirrored)],
         "seconds": time.monotonic() - start,
     }
   return {"cases": results}
