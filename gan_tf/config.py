@@ -17,6 +17,8 @@ SMOOTHABLE_LOSSES = ("minimax", "non_saturating")                               
 NOISES = ("uniform", "normal")
 OPTIMIZERS = ("adam", "sgd")
 LR_DECAYS = ("constant", "linear")
+DROPOUT_MODELS = ("mlp", "mlp_small")
+AUGMENTS = ("color", "translation", "cutout")                                       # augment.POLICIES
 ACTIVATIONS = ("relu", "tanh", "leaky_relu")
 STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
 PRECISIONS = ("float32", "bfloat16", "float16")
@@ -24,7 +26,7 @@ DATASETS = ("mnist", "fashion_mnist", "kmnist", "emnist")
 
 # Fields that fix the shape of a network's weights: a resumed run must agree on them.
 ARCHITECTURE_FIELDS = ("model", "latent_dim", "activation", "g_batchnorm", "minibatch_stddev",
-                       "image_shape")
+                       "d_dropout", "image_shape")
 
 
 class ConfigError(UserError, ValueError):
@@ -48,15 +50,18 @@ class Config:
   activation: str = "relu"             # dcgan and mlp: hidden activation
   g_batchnorm: bool = False            # dcgan only: BatchNorm after G's Dense(128*7*7)
   minibatch_stddev: bool = False       # D's last layer also sees the batch's feature spread (ProGAN)
+  d_dropout: float = 0.0               # mlp and mlp_small: dropout rate after each of D's hidden layers
   # Objective and schedule.
   loss: str = "non_saturating"
   gp_weight: float = 10.0              # wasserstein_gp only
   r1_weight: float = 0.0               # gamma of the R1 penalty on real images (Mescheder et al. 2018); 0: off
   label_smoothing: float = 0.0         # minimax / non_saturating only: D's target for real images is 1 - this
   d_steps: int = 1                     # k of Goodfellow et al., Algorithm 1
+  g_steps: int = 1                     # G updates per train step, after the k D updates, each on fresh z
   g_top_k: float = 1.0                 # G's loss over the top fraction of each fake batch by D's score,
                                        # falling from 1 to this (Sinha et al. 2020's nu); 1: all of it
   g_top_k_decay: float = 0.99          # that fraction's factor per epoch (their gamma)
+  d_augment: str = ""                  # DiffAugment policies on every image D sees, e.g. "translation,cutout"
   batch_size: int = 128
   epochs: int = 10
   # Optimizers: one per network, never shared.
@@ -120,7 +125,7 @@ class Config:
     _choice(self, "mixed_precision", PRECISIONS)
     if not self.data_dir:
       _choice(self, "dataset", DATASETS)
-    for name in ("batch_size", "latent_dim", "d_steps", "sample_every", "sample_grid",
+    for name in ("batch_size", "latent_dim", "d_steps", "g_steps", "sample_every", "sample_grid",
                  "checkpoint_every", "checkpoints_to_keep", "log_every", "steps_per_execution"):
       _at_least(self, name, 1)
     for name in ("epochs", "plateau_patience", "plateau_min_delta", "gp_weight", "r1_weight",
@@ -136,6 +141,15 @@ class Config:
     for name in ("d_learning_rate", "g_learning_rate"):
       if not getattr(self, name) > 0:
         raise ConfigError(f"{name}={getattr(self, name)!r}: must be > 0")
+    if not 0 <= self.d_dropout < 1:
+      raise ConfigError(f"d_dropout={self.d_dropout!r}: must be in [0, 1)")
+    if self.d_dropout and self.model not in DROPOUT_MODELS:
+      raise ConfigError(f"d_dropout={self.d_dropout!r} applies to the dense discriminators "
+                        f"({', '.join(DROPOUT_MODELS)}), not model={self.model!r}")
+    unknown = [name for name in self.d_augment.split(",") if name.strip() not in AUGMENTS + ("",)]
+    if unknown:
+      raise ConfigError(f"d_augment={self.d_augment!r}: unknown {', '.join(unknown)}; known: "
+                        f"{', '.join(AUGMENTS)} (comma-separated)")
     for name in ("g_top_k", "g_top_k_decay"):
       if not 0 < getattr(self, name) <= 1:
         raise ConfigError(f"{name}={getattr(self, name)!r}: must be in (0, 1]")

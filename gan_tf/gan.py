@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gan_tf import losses
+from gan_tf import augment, losses
 
 
 class GAN(keras.Model):
@@ -20,8 +20,8 @@ class GAN(keras.Model):
       generator) after every generator update; 0 keeps none. `sampler` is the network to sample from.
 
   Each train step takes d_steps real batches (the dataset yields them interleaved, [B * d_steps, ...]),
-  makes d_steps discriminator updates, one per real batch with its own fake batch, then one generator
-  update with fresh z. Each half-step differentiates only its own network's trainable variables, so the other
+  makes d_steps discriminator updates, one per real batch with its own fake batch, then g_steps (one by
+  default) generator updates, each with fresh z. Each half-step differentiates only its own network's trainable variables, so the other
   network never moves, while the generator's gradient still flows through the discriminator.
   """
 
@@ -49,19 +49,22 @@ class GAN(keras.Model):
     if g_ema:
       self.g_average = keras.models.clone_model(generator)
       self.g_average.set_weights(generator.get_weights())
+    self.d_augment = ()   # compile's d_augment
     self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
     self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
     self.d_real_tracker = keras.metrics.Mean(name="d_real")   # mean D(x), a probability
     self.d_fake_tracker = keras.metrics.Mean(name="d_fake")   # mean D(G(z)), a probability
 
-  def compile(self, d_optimizer, g_optimizer, loss="non_saturating", d_steps=1, gp_weight=10.0,
+  def compile(self, d_optimizer, g_optimizer, loss="non_saturating", d_steps=1, g_steps=1, gp_weight=10.0,
               label_smoothing=0.0, r1_weight=0.0, top_k=1.0, top_k_decay=0.99, steps_per_epoch=None,
-              **kwargs):
-    """Args: one optimizer per network (never shared), a losses.LOSSES name, k, the WGAN-GP weight, D's
+              d_augment=(), **kwargs):
+    """Args: one optimizer per network (never shared), a losses.LOSSES name, k, G updates per step (each
+    on fresh z, the weight average updated after each), the WGAN-GP weight, D's
     one-sided label smoothing (losses.SMOOTHABLE only), the R1 weight gamma (any loss: D's loss gains
     gamma / 2 * E||grad_x D(x)||^2 on real x) and top-k training (Sinha et al. 2020): G's loss takes only
     the fraction max(top_k, top_k_decay ** epoch) of each fake batch that D scores most real, the epoch
-    counted from the step and steps_per_epoch (needed when top_k < 1); kwargs (jit_compile,
+    counted from the step and steps_per_epoch (needed when top_k < 1); d_augment, augment.POLICIES names
+    applied to every image D sees in training, real or fake (DiffAugment); kwargs (jit_compile,
     steps_per_execution, ...) go to keras.Model.compile."""
     super().compile(optimizer=None, **kwargs)   # no third optimizer: each network has its own
     if loss not in losses.LOSSES:
@@ -74,12 +77,13 @@ class GAN(keras.Model):
       if loss not in losses.SMOOTHABLE:
         raise ValueError(f"label_smoothing applies to {list(losses.SMOOTHABLE)}, not loss={loss!r}")
       self.d_loss_fn = functools.partial(self.d_loss_fn, label_smoothing=label_smoothing)
-    self.d_steps = d_steps
+    self.d_steps, self.g_steps = d_steps, g_steps
     self.gp_weight = gp_weight if loss == "wasserstein_gp" else 0.0
     self.r1_weight = r1_weight
     if top_k < 1 and not steps_per_epoch:
       raise ValueError(f"top_k={top_k!r} needs steps_per_epoch to anneal by epoch")
     self.top_k, self.top_k_decay, self.steps_per_epoch = top_k, top_k_decay, steps_per_epoch
+    self.d_augment = augment.parse(d_augment) if isinstance(d_augment, str) else tuple(d_augment)
 
   @property
   def metrics(self):
@@ -142,9 +146,10 @@ class GAN(keras.Model):
       # start-up of a k = 5 experiment on the AVX2 machine of README "Speed".
       state = tf.while_loop(lambda i, *_: i < k, discriminator_step, state)
     _, d_loss, d_real, d_fake = state
-    g_loss = self._generator_step(batch_size)
-    if self.g_average is not None:
-      self._update_average()
+    for _ in range(self.g_steps):   # unrolled: g_steps is a small count
+      g_loss = self._generator_step(batch_size)
+      if self.g_average is not None:
+        self._update_average()
     self.step.assign_add(1)
     for tracker, value in zip(self.metrics, (d_loss, g_loss, d_real, d_fake)):
       tracker.update_state(value)
@@ -159,11 +164,11 @@ class GAN(keras.Model):
         # image's own; with it, it includes the batch statistic's share (StyleGAN pairs the two too).
         with tf.GradientTape() as r1_tape:
           r1_tape.watch(real_images)
-          real_logits = self.discriminator(real_images, training=True)
+          real_logits = self._critic(real_images)
         r1 = losses.r1_penalty(r1_tape.gradient(real_logits, real_images))
       else:
-        real_logits = self.discriminator(real_images, training=True)
-      fake_logits = self.discriminator(fake_images, training=True)
+        real_logits = self._critic(real_images)
+      fake_logits = self._critic(fake_images)
       loss = self.d_loss_fn(real_logits, fake_logits)
       if self.r1_weight:
         loss += 0.5 * self.r1_weight * r1
@@ -175,13 +180,24 @@ class GAN(keras.Model):
 
   def _generator_step(self, batch_size):
     with tf.GradientTape() as tape:
-      fake_logits = self.discriminator(self.generator(self.sample_z(batch_size), training=True),
-                                       training=True)
+      fake_logits = self._critic(self.generator(self.sample_z(batch_size), training=True))
       if self.top_k < 1:
         fake_logits = self._top_k(fake_logits)
       loss = self.g_loss_fn(fake_logits) + _regularization(self.generator)
     self._apply(self.g_optimizer, tape, loss, self.generator.trainable_variables)
     return loss
+
+  def _critic(self, images):
+    """D's logits in training, on images augmented first when d_augment names transforms (DiffAugment:
+    real, fake and the penalties' inputs alike; gradients pass through the transform to G and to R1's and
+    the gradient penalty's inputs). The draws come from the noise stream, sliced per replica like z."""
+    if self.d_augment:
+      def uniform(shape):
+        return self._replica_slice(
+            lambda n: keras.random.uniform([n, *shape[1:]], seed=self.seed_generator),
+            shape[0])
+      images = augment.diff_augment(images, self.d_augment, uniform)
+    return self.discriminator(images, training=True)
 
   def _top_k(self, fake_logits):
     """fake_logits with G's gradient through only the fakes D scores most real: the top
@@ -228,7 +244,7 @@ class GAN(keras.Model):
     mixed = eps * tf.cast(real_images, fake_images.dtype) + (1.0 - eps) * fake_images
     with tf.GradientTape() as tape:
       tape.watch(mixed)
-      critic = self.discriminator(mixed, training=True)
+      critic = self._critic(mixed)
     return losses.gradient_penalty(tape.gradient(critic, mixed))
 
   def _apply(self, optimizer, tape, loss, variables):

@@ -68,7 +68,7 @@ def make_optimizer(config, prefix, steps_per_epoch=None):
   """The d_ or g_ optimizer from its config fields; float16 wraps it in its own LossScaleOptimizer.
 
   With config.lr_decay "linear" the rate falls linearly from its value to 0 over the run's updates
-  (config.epochs * steps_per_epoch, times d_steps for D), as in Gulrajani et al.'s WGAN-GP code; the
+  (config.epochs * steps_per_epoch, times d_steps for D and g_steps for G), as in Gulrajani et al.'s WGAN-GP code; the
   schedule reads the optimizer's own (checkpointed) iteration count, so a resumed run continues it.
   """
   def field(name):
@@ -77,7 +77,7 @@ def make_optimizer(config, prefix, steps_per_epoch=None):
   if config.lr_decay == "linear":
     if not steps_per_epoch:
       raise ValueError("lr_decay='linear' needs steps_per_epoch to know the run's length")
-    updates = config.epochs * steps_per_epoch * (config.d_steps if prefix == "d" else 1)
+    updates = config.epochs * steps_per_epoch * field("steps")
     learning_rate = keras.optimizers.schedules.PolynomialDecay(learning_rate, max(updates, 1),
                                                                end_learning_rate=0.0, power=1.0)
   if field("optimizer") == "adam":
@@ -101,9 +101,10 @@ def build_gan(config, steps_per_epoch=None):
   d_optimizer.build(discriminator.trainable_variables)   # slots exist before a restore fills them
   g_optimizer.build(generator.trainable_variables)
   gan.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, loss=config.loss,
-              d_steps=config.d_steps, gp_weight=config.gp_weight,
+              d_steps=config.d_steps, g_steps=config.g_steps, gp_weight=config.gp_weight,
               label_smoothing=config.label_smoothing, r1_weight=config.r1_weight,
               top_k=config.g_top_k, top_k_decay=config.g_top_k_decay, steps_per_epoch=steps_per_epoch,
+              d_augment=config.d_augment,
               jit_compile=config.jit_compile,
               steps_per_execution=config.steps_per_execution)
   # Layers' own RNG states (Dropout) are Keras variables that TF's object graph does not reach: list

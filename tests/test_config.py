@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from gan_tf import config as config_lib, losses, models
+from gan_tf import augment, config as config_lib, losses, models
 from gan_tf.config import Config, ConfigError, get_config
 
 
@@ -20,6 +20,7 @@ def test_config_model_names_match_the_registry():
   assert set(config_lib.MODELS) == set(models.REGISTRY)
   assert set(config_lib.LOSSES) == set(losses.LOSSES)
   assert set(config_lib.SMOOTHABLE_LOSSES) == set(losses.SMOOTHABLE)
+  assert config_lib.AUGMENTS == tuple(augment.POLICIES)
 
 
 @pytest.mark.parametrize("overrides,words", [
@@ -28,6 +29,11 @@ def test_config_model_names_match_the_registry():
     ({"g_ema": 1.0}, "must be in [0, 1)"),
     ({"g_top_k": 0.0}, "g_top_k=0.0: must be in (0, 1]"),
     ({"g_top_k_decay": 1.5}, "g_top_k_decay=1.5: must be in (0, 1]"),
+    ({"d_dropout": 1.0}, "d_dropout=1.0: must be in [0, 1)"),
+    ({"model": "dcgan", "d_dropout": 0.3}, "applies to the dense discriminators (mlp, mlp_small), not "
+                                           "model='dcgan'"),
+    ({"d_augment": "translation,flip"}, "d_augment='translation,flip': unknown flip; known: color, "
+                                        "translation, cutout"),
 ])
 def test_smoothing_and_average_out_of_range_are_config_errors(overrides, words):
   with pytest.raises(ConfigError, match=re.escape(words)):

@@ -44,6 +44,9 @@ CASES["minibatch_stddev/wasserstein_gp"] = {"loss": "wasserstein_gp", "optimizer
 # its own best ceil(2.5) = 3.
 CASES["g_top_k"] = {"loss": "wasserstein_gp", "optimizer": "sgd", "g_top_k": 0.3125, "g_top_k_decay": 0.5,
                     "steps_per_epoch": 1, "start_step": 5}
+# DiffAugment: each replica draws the global batch's transforms and keeps its slice, as for z
+# (gan.GAN._critic); drawn per replica instead, the replicas' images would be transformed otherwise.
+CASES["d_augment"] = {"loss": "wasserstein_gp", "optimizer": "sgd", "d_augment": "color,translation,cutout"}
 
 
 def _network_isolation():

@@ -55,6 +55,24 @@ def test_k_discriminator_updates_per_generator_update(k, smoke_config):
   assert int(gan.step) == 4
 
 
+def test_g_steps_generator_updates_per_step_each_moving_the_average():
+  gan, by_hand = small_gan(g_steps=3, g_ema=0.5), small_gan(g_steps=3, g_ema=0.5)
+  for model in ("generator", "discriminator", "g_average"):
+    getattr(by_hand, model).set_weights(getattr(gan, model).get_weights())
+  by_hand.seed_generator.state.assign(gan.seed_generator.state.value)
+  gan.fit(tf.data.Dataset.from_tensors(real_batch()).repeat(2), epochs=1, verbose=0)
+  assert (int(gan.d_optimizer.iterations), int(gan.g_optimizer.iterations), int(gan.step)) == (2, 6, 2)
+  # the same start, by hand: each G update followed by an average update at the step's momentum
+  for _ in range(2):
+    by_hand._discriminator_step(real_batch())
+    for _ in range(3):
+      by_hand._generator_step(16)
+      by_hand._update_average()
+    by_hand.step.assign_add(1)
+  for a, b in zip(gan.g_average.weights, by_hand.g_average.weights):
+    np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6)
+
+
 def test_fit_reports_losses_and_probabilities():
   gan = small_gan()
   history = gan.fit(tf.data.Dataset.from_tensors(real_batch()).repeat(3), epochs=1, verbose=0)

@@ -58,6 +58,17 @@ def test_minibatch_stddev_adds_one_feature_to_the_logit_layer_and_nothing_else(n
   assert discriminator.count_params() == PARAMS[name][1] + 1   # one more input weight of Dense(1)
 
 
+@pytest.mark.parametrize("name,hidden", [("mlp", 2), ("mlp_small", 1)])
+def test_d_dropout_follows_each_hidden_layer_of_a_dense_d_and_adds_no_weights(name, hidden):
+  _, discriminator = models.build_models(get_config(name, d_dropout=0.25))
+  rates = [layer.rate for layer in discriminator.layers if layer.__class__.__name__ == "Dropout"]
+  assert rates == [0.25] * hidden
+  assert discriminator.count_params() == PARAMS[name][1]
+  x = np.random.default_rng(0).uniform(-1, 1, (4, 28, 28, 1)).astype(np.float32)
+  np.testing.assert_array_equal(discriminator(x, training=False), discriminator(x, training=False))
+  assert not np.allclose(discriminator(x, training=True), discriminator(x, training=False))
+
+
 def test_minibatch_stddev_feature_is_the_mean_over_features_of_the_batch_std():
   x = np.array([[0.0, 1.0, 2.0], [2.0, 1.0, 6.0]], np.float32)   # per-feature std 1, 0, 2: mean 1
   out = models.MinibatchStddev()(x).numpy()
