@@ -23,7 +23,7 @@ forward F(net) = sum of 2*in*out (Dense), 2*k*k*c_in*c_out*H_out*W_out (Conv2D),
 backward: input and weight gradients); a G update costs F_G + F_D forward, F_D for D's input gradients
 and 2 F_G backward. WGAN-GP adds per D update F_D (D on the interpolates), F_D (their input gradient)
 and 2 F_D (that gradient's weight gradient and the backward pass it runs through). Per image and train
-step: k (F_G + 6 F_D + 4 F_D [GP only]) + 3 F_G + 2 F_D.
+step, with k D updates and n G updates (--g_steps): k (F_G + 6 F_D + 4 F_D [GP only]) + n (3 F_G + 2 F_D).
 """
 import functools
 import json
@@ -67,10 +67,10 @@ def forward_flops(model):
   return total
 
 
-def step_flops_per_image(generator, discriminator, d_steps, gradient_penalty=False):
+def step_flops_per_image(generator, discriminator, d_steps, gradient_penalty=False, g_steps=1):
   """FLOPs per image of one train step, by the rule in the module docstring."""
   f_g, f_d = forward_flops(generator), forward_flops(discriminator)
-  return d_steps * (f_g + (10 if gradient_penalty else 6) * f_d) + 3 * f_g + 2 * f_d
+  return d_steps * (f_g + (10 if gradient_penalty else 6) * f_d) + g_steps * (3 * f_g + 2 * f_d)
 
 
 def matmul_peak(dtype, n=2048, seconds=3.0):
@@ -176,16 +176,17 @@ def time_plain_loop(config, images, warmup_steps, window_steps, windows):
           d_loss += config.gp_weight * losses.gradient_penalty(gp_tape.gradient(critic, mixed))
       grads = tape.gradient(d_loss, discriminator.trainable_variables)
       d_optimizer.apply_gradients(zip(grads, discriminator.trainable_variables))
-    with tf.GradientTape() as tape:
-      g_loss = g_loss_fn(discriminator(generator(noise(), training=True), training=True))
-    grads = tape.gradient(g_loss, generator.trainable_variables)
-    g_optimizer.apply_gradients(zip(grads, generator.trainable_variables))
-    if average is not None:   # the weight average, with the ramp of tf.train.ExponentialMovingAverage
-      momentum = tf.minimum(config.g_ema, (1.0 + step) / (10.0 + step))
-      for a, w in zip(average.trainable_variables, generator.trainable_variables):
-        a.assign(momentum * a + (1.0 - momentum) * w)
-      for a, w in zip(average.non_trainable_variables, generator.non_trainable_variables):
-        a.assign(w)
+    for _ in range(config.g_steps):
+      with tf.GradientTape() as tape:
+        g_loss = g_loss_fn(discriminator(generator(noise(), training=True), training=True))
+      grads = tape.gradient(g_loss, generator.trainable_variables)
+      g_optimizer.apply_gradients(zip(grads, generator.trainable_variables))
+      if average is not None:   # the weight average, with the ramp of tf.train.ExponentialMovingAverage
+        momentum = tf.minimum(config.g_ema, (1.0 + step) / (10.0 + step))
+        for a, w in zip(average.trainable_variables, generator.trainable_variables):
+          a.assign(momentum * a + (1.0 - momentum) * w)
+        for a, w in zip(average.non_trainable_variables, generator.non_trainable_variables):
+          a.assign(w)
     step.assign_add(1.0)
     return d_loss, g_loss
 
@@ -298,7 +299,7 @@ def bench(data_dir, quick):
       images = np.random.default_rng(0).integers(0, 256, (12000, 28, 28, 1), dtype=np.uint8)
     generator, discriminator = train.models.build_models(config)
     flops = step_flops_per_image(generator, discriminator, config.d_steps,
-                                 config.loss == "wasserstein_gp")
+                                 config.loss == "wasserstein_gp", config.g_steps)
     images_per_step = config.batch_size * config.d_steps
     # Dense rows take seconds and this shared machine drifts by +-20% over minutes: the plain loop and
     # the default alternate (plain, default, plain, default) and each row is the median of its windows.
@@ -329,7 +330,8 @@ def bench(data_dir, quick):
       row["of_fp32_peak"] = row["gflops"] / result["peak_gflops"]["float32"]
       row["vs_plain_loop"] = row["images_per_s"] / rows["plain loop"]["images_per_s"]
     result["experiments"][key] = {
-        "batch_size": config.batch_size, "d_steps": config.d_steps, "loss": config.loss,
+        "batch_size": config.batch_size, "d_steps": config.d_steps, "g_steps": config.g_steps,
+        "loss": config.loss,
         "defaults": {"steps_per_execution": config.steps_per_execution,
                      "jit_compile": config.jit_compile, "mixed_precision": config.mixed_precision},
         "mflops_per_image_step": flops / 1e6, "input_images_per_s": time_input(config, images),
@@ -350,11 +352,12 @@ def markdown(result):
            f"{peak['float32']:.0f} GFLOP/s fp32, {peak['bfloat16']:.0f} GFLOP/s bf16"
            + (f"; native bf16: {'yes' if native['bfloat16'] else 'no'}, native fp16: "
               f"{'yes' if native['float16'] else 'no'}" if native else "") + ".", "",
-           "| experiment (batch, loss, k) | variant | images/s | step ms | vs plain loop | GFLOP/s | "
-           "of fp32 peak |", "|---|---|---:|---:|---:|---:|---:|"]
+           "| experiment (batch, loss, k[, G updates]) | variant | images/s | step ms | vs plain loop | "
+           "GFLOP/s | of fp32 peak |", "|---|---|---:|---:|---:|---:|---:|"]
   for name, e in result["experiments"].items():
     for label, row in e["rows"].items():
-      lines.append(f"| {name} ({e['batch_size']}, {e.get('loss', '')}, {e['d_steps']}) | {label} | "
+      k = f"{e['d_steps']}" + (f", {e['g_steps']} G" if e.get("g_steps", 1) != 1 else "")
+      lines.append(f"| {name} ({e['batch_size']}, {e.get('loss', '')}, {k}) | {label} | "
                    f"{row['images_per_s']:,.0f} | {row['step_ms']:.2f} | {row['vs_plain_loop']:.2f}x | "
                    f"{row['gflops']:.1f} | {100 * row['of_fp32_peak']:.0f}% |")
   lines += ["", "| experiment | MFLOP per batch element and step | most a step could gain over the plain "

@@ -21,8 +21,9 @@ class GAN(keras.Model):
 
   Each train step takes d_steps real batches (the dataset yields them interleaved, [B * d_steps, ...]),
   makes d_steps discriminator updates, one per real batch with its own fake batch, then g_steps (one by
-  default) generator updates, each with fresh z. Each half-step differentiates only its own network's trainable variables, so the other
-  network never moves, while the generator's gradient still flows through the discriminator.
+  default) generator updates, each with fresh z. Each half-step differentiates only its own network's
+  trainable variables, so the other network never moves, while the generator's gradient still flows
+  through the discriminator.
   """
 
   def __init__(self, generator, discriminator, noise="uniform", seed=0, g_ema=0.0, **kwargs):

@@ -68,8 +68,9 @@ def make_optimizer(config, prefix, steps_per_epoch=None):
   """The d_ or g_ optimizer from its config fields; float16 wraps it in its own LossScaleOptimizer.
 
   With config.lr_decay "linear" the rate falls linearly from its value to 0 over the run's updates
-  (config.epochs * steps_per_epoch, times d_steps for D and g_steps for G), as in Gulrajani et al.'s WGAN-GP code; the
-  schedule reads the optimizer's own (checkpointed) iteration count, so a resumed run continues it.
+  (config.epochs * steps_per_epoch, times d_steps for D and g_steps for G), as in Gulrajani et al.'s
+  WGAN-GP code; the schedule reads the optimizer's own (checkpointed) iteration count, so a resumed run
+  continues it.
   """
   def field(name):
     return getattr(config, f"{prefix}_{name}")

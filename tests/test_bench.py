@@ -30,14 +30,17 @@ def test_step_flops_follow_the_rule_with_and_without_the_gradient_penalty():
   generator, discriminator = models.build_models(get_config("mlp"))
   assert bench.step_flops_per_image(generator, discriminator, 1) == 4 * MLP_G + 8 * MLP_D
   assert (bench.step_flops_per_image(generator, discriminator, 5, gradient_penalty=True)
-          == 5 * (MLP_G + 10 * MLP_D) + 3 * MLP_G + 2 * MLP_D)   # 33.3 MFLOP: mlp's default step
+          == 5 * (MLP_G + 10 * MLP_D) + 3 * MLP_G + 2 * MLP_D)   # 33.3 MFLOP: mlp at k = 5
+  assert (bench.step_flops_per_image(generator, discriminator, 1, gradient_penalty=True, g_steps=3)
+          == (MLP_G + 10 * MLP_D) + 3 * (3 * MLP_G + 2 * MLP_D))
 
 
 STABILISED = {"label_smoothing": 0.1, "r1_weight": 1.0, "g_ema": 0.99}   # as dcgan's defaults, and R1
 
 
 @pytest.mark.parametrize("loss,d_steps,extra", [("non_saturating", 1, {}), ("wasserstein_gp", 2, {}),
-                                                ("non_saturating", 1, STABILISED)])
+                                                ("non_saturating", 1, STABILISED),
+                                                ("wasserstein_gp", 1, {"g_steps": 2, "g_ema": 0.99})])
 def test_plain_loop_and_fit_timers_run_the_same_algorithm(loss, d_steps, extra):
   config = get_config("smoke", loss=loss, d_steps=d_steps, steps_per_execution=2, **extra)
   images = np.random.default_rng(0).integers(0, 256, (256, 28, 28, 1), dtype=np.uint8)

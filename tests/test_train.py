@@ -72,6 +72,9 @@ def test_linear_lr_decay_falls_to_zero_over_the_run_and_a_resume_cannot_drop_it(
   gan.d_optimizer.iterations.assign(18)
   assert float(gan.g_optimizer.learning_rate) == pytest.approx(2e-3 * 9 / 12)
   assert float(gan.d_optimizer.learning_rate) == pytest.approx(1e-3 * 6 / 24)
+  gan, _ = train.build_gan(config.replace(g_steps=3), steps_per_epoch=6)   # 3 * 12 G updates
+  gan.g_optimizer.iterations.assign(27)
+  assert float(gan.g_optimizer.learning_rate) == pytest.approx(2e-3 * 9 / 36)
   workdir = str(tmp_path / "run")
   gan = train.run(smoke_config.replace(lr_decay="linear"), workdir)   # 12 steps of 12
   assert float(gan.g_optimizer.learning_rate) == 0.0 and float(gan.d_optimizer.learning_rate) == 0.0
