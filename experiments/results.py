@@ -62,8 +62,8 @@ WHY = {
     "mlp": "WGAN-GP with k = 2 critic steps per G step (Adam 1e-3, beta_1 0) instead of the non-saturating "
            "loss: the Wasserstein critic keeps giving G gradient toward every mode; samples from the moving "
            "average of G's weights (g_ema 0.999)",
-    "mlp_small": "mlp's change with one critic step per G step (k = 1) and a gradient-penalty weight of 1 "
-                 "instead of the walk-through's BCE with plain SGD",
+    "mlp_small": "mlp's change with one critic step per train step (k = 1), two G updates after it and a "
+                 "gradient-penalty weight of 1 instead of the walk-through's BCE with plain SGD",
     "dcgan_tutorial": "Radford et al.'s DCGAN optimizer at twice their rate (Adam 4e-4, beta_1 0.5, against "
                       "the tutorial's 1e-4 and 0.9) and batch 32: four times the updates of batch 128 in the "
                       "same epochs; samples from the moving average of G's weights (g_ema 0.999)",
