@@ -58,15 +58,15 @@ class GAN(keras.Model):
 
   def compile(self, d_optimizer, g_optimizer, loss="non_saturating", d_steps=1, g_steps=1, gp_weight=10.0,
               label_smoothing=0.0, r1_weight=0.0, top_k=1.0, top_k_decay=0.99, steps_per_epoch=None,
-              d_augment=(), **kwargs):
+              d_augment="", **kwargs):
     """Args: one optimizer per network (never shared), a losses.LOSSES name, k, G updates per step (each
     on fresh z, the weight average updated after each), the WGAN-GP weight, D's
     one-sided label smoothing (losses.SMOOTHABLE only), the R1 weight gamma (any loss: D's loss gains
     gamma / 2 * E||grad_x D(x)||^2 on real x) and top-k training (Sinha et al. 2020): G's loss takes only
     the fraction max(top_k, top_k_decay ** epoch) of each fake batch that D scores most real, the epoch
-    counted from the step and steps_per_epoch (needed when top_k < 1); d_augment, augment.POLICIES names
-    applied to every image D sees in training, real or fake (DiffAugment); kwargs (jit_compile,
-    steps_per_execution, ...) go to keras.Model.compile."""
+    counted from the step and steps_per_epoch (needed when top_k < 1); d_augment, comma-separated
+    augment.POLICIES names applied to every image D sees in training, real or fake (DiffAugment); kwargs
+    (jit_compile, steps_per_execution, ...) go to keras.Model.compile."""
     super().compile(optimizer=None, **kwargs)   # no third optimizer: each network has its own
     if loss not in losses.LOSSES:
       raise ValueError(f"loss={loss!r}: unknown; known: {sorted(losses.LOSSES)}")
@@ -84,7 +84,7 @@ class GAN(keras.Model):
     if top_k < 1 and not steps_per_epoch:
       raise ValueError(f"top_k={top_k!r} needs steps_per_epoch to anneal by epoch")
     self.top_k, self.top_k_decay, self.steps_per_epoch = top_k, top_k_decay, steps_per_epoch
-    self.d_augment = augment.parse(d_augment) if isinstance(d_augment, str) else tuple(d_augment)
+    self.d_augment = augment.parse(d_augment)
 
   @property
   def metrics(self):
