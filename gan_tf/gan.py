@@ -268,7 +268,7 @@ def recompute_batchnorm(generator, noise, n=5000, batch_size=500, seed=0):
   update_bn, Izmailov et al. 2018), layer by layer in order.
 
   A weight average's statistics, copied from the live generator, describe another network's activations:
-  on dcgan that cost the average 1.1 points of classifier score (README, Sample quality).
+  on dcgan that cost the average 1.1 points of classifier score (experiments/SCANS.md).
   n = 5,000, not the 20,000 first written: dcgan_tutorial's MNIST row, scored from its checkpoint (n =
   10,000 samples), read 7.605 / 7.614 / 7.623 with statistics from 20,000 / 5,000 / 2,000 z, while each
   recompute took 42 s of its generator's forward passes on the AVX2 machine at 20,000, and a run recomputes

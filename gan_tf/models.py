@@ -50,7 +50,7 @@ class MinibatchStddev(layers.Layer):
 def _d_hidden(x, config):
   """A dense D's hidden activations, with dropout at config.d_dropout (Goodfellow et al. 2014 trained
   their MNIST discriminator with dropout), meant to keep D from learning a small training set by heart
-  (on mlp's MNIST row it cost score: README, Sample quality)."""
+  (on mlp's MNIST row it cost score: experiments/SCANS.md)."""
   return layers.Dropout(config.d_dropout)(x) if config.d_dropout else x
 
 
