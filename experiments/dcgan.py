@@ -21,7 +21,7 @@ def get_config():
       g_batchnorm=True,            # the program's one BatchNorm after Dense(128*7*7)
       loss="non_saturating",       # the program's generator loss; --loss=minimax is the article's J_G = -J_D
       # Batch 64, not the program's 128 (SOURCE), and Adam 4e-4, twice Radford et al.'s rate, as
-      # dcgan_tutorial's defaults went (its scans in experiments/SCANS.md): twice the G updates in the same 20 epochs, each
+      # dcgan_tutorial's defaults went (experiments/SCANS.md): twice the G updates in the same 20 epochs, each
       # moving further. With the three stabilisers below unchanged, the row went from 5.86 with 9 classes
       # (batch 128, 2e-4) to 6.56 with 10, FD 17.3 -> 9.2, KID 0.170 -> 0.066, live G 5.86 -> 6.16 (`make
       # results ARGS=--rows=dcgan-fashion-20-default`, one seed, 71 min against 64).

@@ -21,12 +21,12 @@ def get_config():
       # Adam 2e-4 with beta_1 0.5 (beta_1 0.9 "resulted in training oscillation and instability"), and
       # batch 32: four times the updates of batch 128 in the same epochs, in about the same wall time. At
       # Adam 4e-4 (below) batch 32 scored 7.53 and 7.58 (FD 11.1, 10.7) against batch 64's 7.38 and 7.53
-      # (FD 12.0, 11.4) over two seeds (--seed=0/1, n = 10,000, scans in experiments/SCANS.md); at 2e-4, 7.23 against
+      # (FD 12.0, 11.4) over two seeds (--seed=0/1, n = 10,000; SCANS.md); at 2e-4, 7.23 against
       # 7.14 (AVX2 machine, one seed).
       batch_size=32,
       epochs=30,
       # Twice their rate, 4e-4 for both: in 30 epochs of 8,000 digits at batch 64 (3,750 updates) it scored
-      # 7.38 and 7.53 against 2e-4's 7.19 and 7.28 over two seeds (--seed=0/1, n = 10,000, scans in experiments/SCANS.md), where a
+      # 7.38 and 7.53 against 2e-4's 7.19 and 7.28 over two seeds (--seed=0/1, n = 10,000; SCANS.md), where a
       # faster D alone (4e-4 against G's 1e-4) scored 6.92.
       d_optimizer="adam", d_learning_rate=4e-4, d_beta_1=0.5,
       g_optimizer="adam", g_learning_rate=4e-4, g_beta_1=0.5,

@@ -20,7 +20,7 @@ def get_config():
       # Not the tutorial's setting (SOURCE below, `--setting=source`): on Fashion-MNIST it drew 3
       # classes after 10 epochs. WGAN-GP with k=5 critic steps covered 9 (Adam 2e-4/beta_1 0.5 for
       # both: 7; least squares: 3). See experiments/RESULTS.md for 50 epochs of both.
-      # k=2, not Gulrajani et al.'s 5: over two seeds each (--seed=0/1, n = 10,000, scans in experiments/SCANS.md), k = 5 / 2
+      # k=2, not Gulrajani et al.'s 5: over two seeds each (--seed=0/1, n = 10,000; SCANS.md), k = 5 / 2
       # / 1 scored 7.18, 7.04 / 7.14, 7.06 / 7.03, 6.91 on Fashion-MNIST (50 epochs) and 8.07, 8.03 / 8.42,
       # 8.40 / 8.67, 8.63 on MNIST's 8,000 digits (200 epochs): fewer critic steps are more G updates in
       # the same epochs. k = 2 keeps the Fashion-MNIST score, not its Frechet distance (5.92, 6.02 at k = 5;

@@ -20,7 +20,7 @@ def get_config():
       epochs=50,
       # The walk-through's BCE with plain SGD is SOURCE below (`--setting=source`). The default is
       # mlp's WGAN-GP (experiments/RESULTS.md) with one critic step: over two seeds (--seed=0/1, n =
-      # 10,000, scans in experiments/SCANS.md) k = 5 / 2 / 1 scored 5.42, 5.47 / 5.97, 5.81 / 6.11, 6.09 in 50 epochs.
+      # 10,000; SCANS.md) k = 5 / 2 / 1 scored 5.42, 5.47 / 5.97, 5.81 / 6.11, 6.09 in 50 epochs.
       loss="wasserstein_gp", d_steps=1,
       # Two G updates per train step (--g_steps; carpedm20's DCGAN-tensorflow runs two), the same trend
       # one step further: over two seeds 1 / 2 / 3 scored 6.27, 6.23 / 6.42, 6.39 / 6.57, 6.45 (Frechet
@@ -30,7 +30,7 @@ def get_config():
       # Gradient-penalty weight 1, not Gulrajani et al.'s 10 (Kurach et al. 2019 scan it over 0.1-100):
       # over two seeds lambda = 10 / 1 / 0.1 scored 6.11, 6.09 / 6.27, 6.23 / 6.39, 6.28 (Frechet distance
       # 10.7, 10.6 / 11.3, 10.7 / 11.1, 10.3): 1 gains what 0.1 gains, within the seeds' spread, with ten
-      # times its penalty. mlp's scores did not move with it (scans in experiments/SCANS.md), so mlp keeps 10.
+      # times its penalty. mlp's scores did not move with it (SCANS.md), so mlp keeps 10.
       gp_weight=1.0,
       # mlp's optimizer and its reason (experiments/mlp.py): Adam 1e-3 with beta_1 = 0. The same scan (at
       # k = 5, 9,400 generator steps at batch 64) scored mlp_small 4.68 / 5.27 / 5.47 at 2e-4 / 5e-4 /
