@@ -10,6 +10,8 @@ The figures compare n samples with the evaluator's held-out split, the "referenc
 offline MNIST, where only the test split exists: the evaluator trains on test[:80%], the reference is
 test[80%:]):
   classifier_score     exp(E_x KL(p(y|x) || p(y))), the Inception Score's formula: 1 to 10, higher is better
+  effective_classes    exp(H(p(y))): classes the samples spread over (10 when balanced)      } score = their
+  classes_per_sample   exp(E_x H(p(y|x))): classes one sample looks like (1: unmistakable)   } ratio
   frechet_features     Fréchet distance of Gaussians fitted to the 128-d penultimate features (FID's formula)
   frechet_logits       the same on the 10 logits
   kid_mean, kid_std    KID: unbiased MMD^2 with a cubic polynomial kernel on the features, over subsets
@@ -99,13 +101,26 @@ def softmax(logits):
   return e / e.sum(axis=1, keepdims=True)
 
 
+def _entropy(p):
+  """Row-wise entropy in nats of probabilities [..., classes], with 0 log 0 = 0."""
+  with np.errstate(divide="ignore", invalid="ignore"):   # 0 log 0 = 0, masked below
+    return -np.where(p > 0, p * np.log(p), 0.0).sum(axis=-1)
+
+
+def classifier_score_factors(probabilities):
+  """(effective_classes, classes_per_sample) of class probabilities [N, classes]: exp(H(p(y))), the
+  number of equally used classes the samples spread over, and exp(E_x H(p(y|x))), the number of classes
+  one sample looks like (1 where each is unmistakable). Their ratio is the classifier score, since
+  E_x KL(p(y|x) || p(y)) = H(p(y)) - E_x H(p(y|x)): a low score is told apart as too few classes (the
+  first falls) or unclear samples (the second rises)."""
+  p = np.asarray(probabilities, np.float64)
+  return float(np.exp(_entropy(p.mean(axis=0)))), float(np.exp(_entropy(p).mean()))
+
+
 def classifier_score(probabilities):
   """exp(E_x[KL(p(y|x) || p(y))]) of class probabilities [N, classes]: 1 (no diversity) to classes."""
-  p = np.asarray(probabilities, np.float64)
-  marginal = p.mean(axis=0, keepdims=True)
-  with np.errstate(divide="ignore", invalid="ignore"):   # 0 log 0 = 0, masked below
-    terms = np.where(p > 0, p * (np.log(p) - np.log(marginal)), 0.0)
-  return float(np.exp(terms.sum(axis=1).mean()))
+  effective_classes, classes_per_sample = classifier_score_factors(probabilities)
+  return effective_classes / classes_per_sample
 
 
 def gaussian_moments(x):
@@ -178,10 +193,13 @@ def compare_embeddings(fake, real, kid_subsets=10, kid_subset_size=1000, seed=0)
   (fake_features, fake_logits), (real_features, real_logits) = fake, real
   histogram = class_histogram(fake_logits, real_logits.shape[1])
   kid_mean, kid_std = kid(fake_features, real_features, kid_subsets, kid_subset_size, seed)
+  effective_classes, classes_per_sample = classifier_score_factors(softmax(fake_logits))
   return {
       "n": len(fake_features),
       "n_reference": len(real_features),
-      "classifier_score": classifier_score(softmax(fake_logits)),
+      "classifier_score": effective_classes / classes_per_sample,
+      "effective_classes": effective_classes,
+      "classes_per_sample": classes_per_sample,
       "frechet_features": frechet_distance(fake_features, real_features),
       "frechet_logits": frechet_distance(fake_logits, real_logits),
       "kid_mean": kid_mean,
@@ -404,7 +422,8 @@ def saved_model_config(path):
 
 _SCALARS = {"eval/classifier_score": "classifier_score", "eval/frechet_features": "frechet_features",
             "eval/frechet_logits": "frechet_logits", "eval/kid": "kid_mean", "eval/kid_std": "kid_std",
-            "eval/coverage": "coverage"}
+            "eval/coverage": "coverage", "eval/effective_classes": "effective_classes",
+            "eval/classes_per_sample": "classes_per_sample"}
 
 
 class EvaluationCallback(keras.callbacks.Callback):
@@ -440,9 +459,10 @@ class EvaluationCallback(keras.callbacks.Callback):
           tf.summary.scalar(tag, figures[key])
         tf.summary.scalar("eval/max_class_fraction", max(figures["histogram"]) / figures["n"])
       self.writer.flush()
-    logging.info("Epoch %d: classifier score %.3f, FD features %.3f, KID %.5f, coverage %d, histogram %s",
-                 epoch, figures["classifier_score"], figures["frechet_features"], figures["kid_mean"],
-                 figures["coverage"], figures["histogram"])
+    logging.info("Epoch %d: classifier score %.3f (%.2f effective classes / %.3f classes per sample), "
+                 "FD features %.3f, KID %.5f, coverage %d, histogram %s", epoch, figures["classifier_score"],
+                 figures["effective_classes"], figures["classes_per_sample"], figures["frechet_features"],
+                 figures["kid_mean"], figures["coverage"], figures["histogram"])
     if figures["coverage"] < self.min_coverage:
       logging.warning("Epoch %d: samples cover only %d classes (>= %.0f%% of samples each; histogram %s): "
                       "mode collapse?", epoch, figures["coverage"], 100 * COVERAGE_FRACTION,

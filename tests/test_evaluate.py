@@ -111,6 +111,25 @@ def test_classifier_score_is_num_classes_for_confident_uniform_predictions_and_o
   assert evaluate.classifier_score(evaluate.softmax(np.zeros((5, 10)))) == pytest.approx(1.0)
 
 
+def test_classifier_score_factors_separate_class_balance_from_sample_clarity():
+  confident = np.tile(np.eye(10), (7, 1))
+  assert evaluate.classifier_score_factors(confident) == pytest.approx((10.0, 1.0), rel=1e-12)
+  # Every sample a 50/50 blend of two classes, the pairs cycling over all 10: balanced, two classes each.
+  blends = (np.eye(10) + np.roll(np.eye(10), 1, axis=1)) / 2
+  assert evaluate.classifier_score_factors(blends) == pytest.approx((10.0, 2.0), rel=1e-12)
+  assert evaluate.classifier_score(blends) == pytest.approx(5.0, rel=1e-12)
+  # Confident samples of two classes only, 3:1: exp of the entropy of (0.75, 0.25), one class per sample.
+  lopsided = np.eye(10)[[0, 0, 0, 1] * 5]
+  expected = np.exp(-(0.75 * np.log(0.75) + 0.25 * np.log(0.25)))
+  assert evaluate.classifier_score_factors(lopsided) == pytest.approx((expected, 1.0), rel=1e-12)
+  p = evaluate.softmax(np.random.default_rng(5).normal(size=(200, 10)) * 3)
+  effective, per_sample = evaluate.classifier_score_factors(p)
+  marginal = p.mean(axis=0)
+  kl = (p * (np.log(p) - np.log(marginal))).sum(axis=1).mean()   # the score's own definition, by hand
+  assert effective / per_sample == pytest.approx(np.exp(kl), rel=1e-12) == evaluate.classifier_score(p)
+  assert 1.0 < per_sample < effective <= 10.0
+
+
 def test_class_histogram_sums_to_n_and_one_class_covers_one():
   logits = np.random.default_rng(4).normal(size=(300, 10))
   histogram = evaluate.class_histogram(logits, 10)
@@ -175,6 +194,7 @@ def test_evaluate_images_of_real_data_against_itself_is_the_best_case(synthetic)
   collapsed = evaluate.evaluate_images(synthetic.evaluator, np.repeat(reference[:1], 100, axis=0),
                                        reference, kid_subset_size=50)
   assert collapsed["coverage"] == 1 and collapsed["classifier_score"] == pytest.approx(1.0)
+  assert collapsed["effective_classes"] == pytest.approx(collapsed["classes_per_sample"])   # one p(y|x)
   assert collapsed["frechet_features"] > 1.0 and collapsed["kid_mean"] > figures["kid_mean"]
 
 
@@ -221,9 +241,11 @@ def test_command_line_prints_one_json_line_for_a_run(synthetic, tmp_path):
   assert figures["dataset"] == os.path.basename(config.data_dir) != config.dataset
   assert figures["real_floor"]["n"] == 60 and figures["real_floor"]["real_split"] == "train"
   assert not figures["evaluator"]["trained_now"]   # the fixture's cached model, no training
-  for name in ("classifier_score", "frechet_features", "frechet_logits", "kid_mean", "kid_std",
-               "coverage"):
+  for name in ("classifier_score", "effective_classes", "classes_per_sample", "frechet_features",
+               "frechet_logits", "kid_mean", "kid_std", "coverage"):
     assert np.isfinite(figures[name]) and np.isfinite(figures["real_floor"][name])
+  assert figures["classifier_score"] == pytest.approx(
+      figures["effective_classes"] / figures["classes_per_sample"], rel=1e-12)
   missing = _cli(f"--model={tmp_path / 'nothing'}", cache=synthetic.cache)
   assert missing.returncode == 2 and "no saved_model.pb" in missing.stderr
   both = _cli(f"--run={tmp_path / 'run'}", f"--model={tmp_path / 'run'}", cache=synthetic.cache)
@@ -250,7 +272,7 @@ def test_evaluation_callback_logs_eval_scalars_during_fit(synthetic, tmp_path):
   assert sum(callback.results[2]["histogram"]) == 50
   tags = _scalar_tags(str(tmp_path / "events"))
   for tag in ("eval/classifier_score", "eval/frechet_features", "eval/frechet_logits", "eval/kid",
-              "eval/kid_std", "eval/coverage"):
+              "eval/kid_std", "eval/coverage", "eval/effective_classes", "eval/classes_per_sample"):
     assert (tag, 2) in tags
 
 
