@@ -10,8 +10,8 @@ The figures compare n samples with the evaluator's held-out split, the "referenc
 offline MNIST, where only the test split exists: the evaluator trains on test[:80%], the reference is
 test[80%:]):
   classifier_score     exp(E_x KL(p(y|x) || p(y))), the Inception Score's formula: 1 to 10, higher is better
-  effective_classes    exp(H(p(y))): classes the samples spread over (10 when balanced)      } score = their
-  classes_per_sample   exp(E_x H(p(y|x))): classes one sample looks like (1: unmistakable)   } ratio
+  effective_classes    exp(H(p(y))): classes the samples spread over (10 when balanced); the score is
+  classes_per_sample   exp(E_x H(p(y|x))): classes one sample looks like (1: unmistakable); their ratio
   frechet_features     Fréchet distance of Gaussians fitted to the 128-d penultimate features (FID's formula)
   frechet_logits       the same on the 10 logits
   kid_mean, kid_std    KID: unbiased MMD^2 with a cubic polynomial kernel on the features, over subsets
