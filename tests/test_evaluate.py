@@ -323,10 +323,10 @@ TRAIN_EVALUATORS_ENV = "GAN_TF_TRAIN_EVALUATORS"
 def test_real_evaluator_meets_its_accuracy_target(dataset, target):
   config = _config(_real_dir(*dataset))
   model_path, info_path = evaluate.evaluator_paths(config)
-  if not os.path.exists(info_path) and os.environ.get(TRAIN_EVALUATORS_ENV) != "1":
-    pytest.skip(f"no cached evaluator at {model_path}; set {TRAIN_EVALUATORS_ENV}=1 to train it here "
-                f"(minutes), or: python -m gan_tf.evaluate --model=... --data_dir={config.data_dir}")
   if not os.path.exists(info_path):
+    if os.environ.get(TRAIN_EVALUATORS_ENV) != "1":
+      pytest.skip(f"no cached evaluator at {model_path}; set {TRAIN_EVALUATORS_ENV}=1 to train it here "
+                  f"(minutes), or: python -m gan_tf.evaluate --model=... --data_dir={config.data_dir}")
     evaluate.load_evaluator(config)   # trains and caches it
   cached = evaluate.load_evaluator(config)
   assert not cached.info["trained_now"] and cached.info["test_accuracy"] >= target
