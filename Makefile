@@ -4,8 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
-# Offline data: Debian's dataset-fashion-mnist files if present; DATA_DIR= (empty) uses tfds.load instead.
-DATA_DIR ?= $(firstword $(wildcard /usr/share/datasets/fashion-mnist))
+# Data: each experiment's dataset from Debian's package folder where present, else tfds.load;
+# DATA_DIR=<folder of IDX .gz files> reads that folder instead.
+DATA_DIR ?=
 DATA_FLAG = $(if $(DATA_DIR),--data_dir=$(DATA_DIR))
 ARGS ?=
 
@@ -53,4 +54,4 @@ clean:  ## remove .venv (runs/ is kept)
 	rm -rf $(VENV)
 
 results: $(STAMP)  ## train and score every RESULTS.md row (reuses finished runs): ARGS='--rows=ID,...'
-	$(PY) -m experiments.results $(ARGS)
+	$(PY) -m gan_tf.results $(ARGS)

@@ -1,1 +1,29 @@
-"""One module per reproduction; each get_config() returns a gan_tf.config.Config."""
+"""The experiments: one module per reproduction, each with get_config() and, where its source trains
+differently from gan_tf's defaults, SOURCE (the fields `--setting=source` changes)."""
+from experiments import dcgan, dcgan_tutorial, mlp, mlp_small
+from gan_tf.config import ConfigError
+
+EXPERIMENTS = {"mlp": mlp, "mlp_small": mlp_small, "dcgan": dcgan, "dcgan_tutorial": dcgan_tutorial}
+SETTINGS = ("default", "source")   # gan_tf's defaults, or training as the source prescribes
+
+
+def _experiment(name):
+  if name not in EXPERIMENTS:
+    raise ConfigError(f"experiment={name!r}: unknown; known: {sorted(EXPERIMENTS)}")
+  return EXPERIMENTS[name]
+
+
+def source_settings(name):
+  """The fields where the named experiment's source trains differently from gan_tf's defaults ({} when
+  the defaults are the source's)."""
+  return dict(getattr(_experiment(name), "SOURCE", {}))
+
+
+def get_config(name, setting="default", **overrides):
+  """The named experiment's Config, with gan_tf's defaults or (setting="source") trained as its source
+  prescribes, with overrides applied and validated."""
+  if setting not in SETTINGS:
+    raise ConfigError(f"setting={setting!r}: must be one of {list(SETTINGS)}")
+  settings = source_settings(name) if setting == "source" else {}
+  settings.update(overrides)
+  return _experiment(name).get_config().replace(**settings)

@@ -1,35 +1,12 @@
 """Training speed: gan_tf's fit() against the plain tf.function loop people copy, and where the time goes.
 
-Run: `make bench` (or `python -m gan_tf.bench --out=runs/bench`). Writes bench.md and bench.json.
-
-For each experiment at its own batch size (the dense nets twice: at gan_tf's defaults, WGAN-GP with k = 2 or 1,
-and at their sources' training, `--setting=source`, k = 1), it times windows of train steps after a
-warm-up and reports the median images/s and step time of:
-  - gan_tf: `GAN.fit` with the experiment's defaults, and variants (steps_per_execution and XLA taken away
-    from the dense nets, and bfloat16; bfloat16, float16 and XLA on the conv nets, timed over the fewest
-    steps where they take seconds per step);
-  - plain loop: the TF tutorials' pattern, a `tf.function` step with GradientTape over the same models,
-    optimizers, data and algorithm (k D updates, then a G update with fresh z; the experiment's label
-    smoothing, R1 penalty and weight average where it sets them), called once per batch from a Python
-    `for` over the tf.data dataset;
-  - input: the tf.data pipeline alone.
-Also: the start-up of a real `make train-mlp` (process start to the end of its first execution), the
-analytic FLOPs per image per step and the fraction of this machine's matmul peak (fp32 and bf16, measured
-in this run), which bounds what any loop could gain over the plain one.
-
-FLOP counting rule (matmul/conv multiply-adds x2; activations, norms, pools and the optimizer ignored):
-forward F(net) = sum of 2*in*out (Dense), 2*k*k*c_in*c_out*H_out*W_out (Conv2D), 2*k*k*c_in*c_out*H_in*W_in
-(Conv2DTranspose) per image. A D update costs F_G (fakes) + 2 F_D (real and fake forward) + 4 F_D (their
-backward: input and weight gradients); a G update costs F_G + F_D forward, F_D for D's input gradients
-and 2 F_G backward. WGAN-GP adds per D update F_D (D on the interpolates), F_D (their input gradient)
-and 2 F_D (that gradient's weight gradient and the backward pass it runs through). Per image and train
-step, with k D updates and n G updates (--g_steps): k (F_G + 6 F_D + 4 F_D [GP only]) + n (3 F_G + 2 F_D).
+Run: `make bench` (or `python -m gan_tf.bench --out=runs/bench`); writes bench.md and bench.json. What is
+timed, and the FLOP rule behind the matmul-peak fractions, are in docs/performance.md.
 """
 import functools
 import json
 import math
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -41,9 +18,10 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags, logging
 
-from gan_tf import data, files, losses, train
-from gan_tf.config import get_config
+import experiments
+from gan_tf import data, execution, files, losses, models, optimizers, sampling
 from gan_tf.errors import run_main
+from gan_tf.gan import build_gan
 
 CONV = ("dcgan", "dcgan_tutorial")
 
@@ -68,7 +46,7 @@ def forward_flops(model):
 
 
 def step_flops_per_image(generator, discriminator, d_steps, gradient_penalty=False, g_steps=1):
-  """FLOPs per image of one train step, by the rule in the module docstring."""
+  """FLOPs per image of one train step, by the rule in docs/performance.md."""
   f_g, f_d = forward_flops(generator), forward_flops(discriminator)
   return d_steps * (f_g + (10 if gradient_penalty else 6) * f_d) + g_steps * (3 * f_g + 2 * f_d)
 
@@ -126,8 +104,8 @@ def _windows(marks, warmup_steps, window_steps):
 
 def time_fit(config, images, warmup_steps, window_steps, windows):
   """Seconds per step of each timed window of GAN.fit with config."""
-  train._setup(config)
-  gan, _ = train.build_gan(config, data.steps_per_epoch(config, len(images)))
+  execution.setup(config)
+  gan = build_gan(config, data.steps_per_epoch(config, len(images)))
   steps = warmup_steps + window_steps * windows
   steps += -steps % config.steps_per_execution
   clock = _Clock(config.steps_per_execution)
@@ -136,29 +114,24 @@ def time_fit(config, images, warmup_steps, window_steps, windows):
   return _windows(clock.marks, warmup_steps, window_steps)
 
 
-def time_plain_loop(config, images, warmup_steps, window_steps, windows):
-  """Seconds per step of each timed window of the tutorials' tf.function + GradientTape loop, same
-  algorithm."""
-  train._setup(config)
-  generator, discriminator = train.models.build_models(config)
-  steps_per_epoch = data.steps_per_epoch(config, len(images))   # for a learning-rate schedule
-  d_optimizer = train.make_optimizer(config, "d", steps_per_epoch)
-  g_optimizer = train.make_optimizer(config, "g", steps_per_epoch)
+def plain_train_step(config, generator, discriminator, d_optimizer, g_optimizer, average, seed):
+  """The tutorials' pattern: one tf.function with GradientTapes, running GAN.train_step's algorithm (k D
+  updates on rows i, i + k, ... of the step's data, each with its own fakes; then g_steps G updates on fresh
+  z, the weight average after each), z and the penalty's mixing drawn from the SeedGenerator seed in the
+  same order."""
   d_loss_fn, g_loss_fn = losses.LOSSES[config.loss]
   if config.label_smoothing:
     d_loss_fn = functools.partial(d_loss_fn, label_smoothing=config.label_smoothing)
-  batch, latent = config.batch_size, config.latent_dim
-  average = keras.models.clone_model(generator) if config.g_ema else None
+  batch, latent, k = config.batch_size, config.latent_dim, config.d_steps
   step = tf.Variable(0.0)
 
   def noise():
-    if config.noise == "uniform":
-      return tf.random.uniform([batch, latent], -1.0, 1.0)
-    return tf.random.normal([batch, latent])
+    return sampling.draw_z(batch, latent, config.noise, seed)
 
   @tf.function(jit_compile=config.jit_compile)
   def train_step(real):
-    for real_images in tf.split(real, config.d_steps):
+    for i in range(k):
+      real_images = real[i::k]
       fake = generator(noise(), training=True)
       with tf.GradientTape() as tape:
         with tf.GradientTape() as r1_tape:
@@ -168,7 +141,7 @@ def time_plain_loop(config, images, warmup_steps, window_steps, windows):
         if config.r1_weight:
           d_loss += 0.5 * config.r1_weight * losses.r1_penalty(r1_tape.gradient(real_logits, real_images))
         if config.loss == "wasserstein_gp":   # as in Keras's WGAN-GP example
-          eps = tf.random.uniform([batch, 1, 1, 1])
+          eps = keras.random.uniform([batch, 1, 1, 1], seed=seed)
           mixed = eps * real_images + (1.0 - eps) * fake
           with tf.GradientTape() as gp_tape:
             gp_tape.watch(mixed)
@@ -190,6 +163,20 @@ def time_plain_loop(config, images, warmup_steps, window_steps, windows):
     step.assign_add(1.0)
     return d_loss, g_loss
 
+  return train_step
+
+
+def time_plain_loop(config, images, warmup_steps, window_steps, windows):
+  """Seconds per step of each timed window of plain_train_step, called once per batch from a Python
+  `for` over the same tf.data dataset."""
+  execution.setup(config)
+  generator, discriminator = models.build_models(config)
+  steps_per_epoch = data.steps_per_epoch(config, len(images))   # for a learning-rate schedule
+  train_step = plain_train_step(
+      config, generator, discriminator, optimizers.make_optimizer(config, "d", steps_per_epoch),
+      optimizers.make_optimizer(config, "g", steps_per_epoch),
+      keras.models.clone_model(generator) if config.g_ema else None,
+      keras.random.SeedGenerator(config.seed))
   steps = warmup_steps + window_steps * windows
   marks = [(0, time.perf_counter())]
   for i, real in enumerate(data.make_dataset(config.replace(epochs=10 ** 6), images).take(steps)):
@@ -212,12 +199,12 @@ def time_input(config, images, batches=2000):
   return batches * config.batch_size * config.d_steps / (time.perf_counter() - start)
 
 
-def time_to_first_step(data_dir, experiment="mlp"):
+def time_to_first_step(data_dir="", experiment="mlp"):
   """(seconds, steps) from `python -m gan_tf.train --experiment=mlp --epochs=1` (what `make train-mlp` runs,
   on the full train split) starting to the end of its first execution of `steps` train steps."""
   workdir = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"gan_tf-bench-startup-{os.getpid()}")
   args = [sys.executable, "-m", "gan_tf.train", f"--experiment={experiment}", "--epochs=1",
-          f"--data_dir={data_dir}", f"--workdir={workdir}"]
+          f"--workdir={workdir}"] + ([f"--data_dir={data_dir}"] if data_dir else [])
   result = subprocess.run(args, capture_output=True, text=True, timeout=600)
   shutil.rmtree(workdir, ignore_errors=True)
   seconds = steps = None
@@ -232,38 +219,6 @@ def time_to_first_step(data_dir, experiment="mlp"):
 
 
 # --- the run -----------------------------------------------------------------------------------
-
-def _cpuinfo():
-  try:
-    with open("/proc/cpuinfo") as f:
-      return f.read()
-  except OSError:
-    return ""
-
-
-def native_low_precision(cpuinfo=None):
-  """Which 16-bit matmuls this CPU runs natively (oneDNN emulates the others, slowly)."""
-  cpu_flags = set((_cpuinfo() if cpuinfo is None else cpuinfo).split())
-  return {"bfloat16": bool(cpu_flags & {"avx512_bf16", "amx_bf16"}),
-          "float16": bool(cpu_flags & {"avx512_fp16", "amx_fp16"})}
-
-
-def machine():
-  """What speed figures depend on: versions, CPU count and model, and its vector and 16-bit units."""
-  cpuinfo = _cpuinfo()
-  model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines()
-                if line.startswith("model name")), "") or platform.processor() or platform.machine()
-  return {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,
-          "cpus": os.cpu_count(), "cpu": model, "avx512": "avx512f" in cpuinfo.split(),
-          "native": native_low_precision(cpuinfo)}
-
-
-def describe(m):
-  """One line for a machine() dict, e.g. '2 CPUs, AMD EPYC, AVX-512, native bf16'."""
-  units = ["AVX-512" if m.get("avx512") else "no AVX-512",
-           "native bf16" if m.get("native", {}).get("bfloat16") else "no bf16 units"]
-  return ", ".join([f"{m['cpus']} CPUs", m["cpu"]] + units)
-
 
 # (experiment, setting): the dense nets are timed at gan_tf's defaults (WGAN-GP with its penalty's double
 # backward pass) and at their sources' training (k = 1: the overhead-bound step the tutorials' loop runs).
@@ -285,23 +240,23 @@ def variants(name, quick):
 
 
 def bench(data_dir, quick):
-  """All measurements as a dict (see the module docstring)."""
-  result = {"machine": machine(),
+  """All measurements as a dict (docs/performance.md)."""
+  result = {"machine": execution.machine(),
             "peak_gflops": {"float32": matmul_peak(tf.float32), "bfloat16": matmul_peak(tf.bfloat16)},
             "experiments": {}}
   native = result["machine"]["native"]
   for name, setting in CASES:
-    config = get_config(name, setting, data_dir=data_dir or "")
+    config = experiments.get_config(name, setting, data_dir=data_dir)
     key = name if setting == "default" else f"{name} --setting=source"
-    if data_dir:
+    if data.idx_dir(config):
       images, _ = data.load_images(config, "train[:20%]")
     else:   # no data at hand: random pixels time the same
       images = np.random.default_rng(0).integers(0, 256, (12000, 28, 28, 1), dtype=np.uint8)
-    generator, discriminator = train.models.build_models(config)
+    generator, discriminator = models.build_models(config)
     flops = step_flops_per_image(generator, discriminator, config.d_steps,
                                  config.loss == "wasserstein_gp", config.g_steps)
     images_per_step = config.batch_size * config.d_steps
-    # Dense rows take seconds and this shared machine drifts by +-20% over minutes: the plain loop and
+    # Dense rows take seconds and a shared machine drifts over minutes: the plain loop and
     # the default alternate (plain, default, plain, default) and each row is the median of its windows.
     runs = [("plain loop", None)] + variants(name, quick)
     if name not in CONV:
@@ -337,7 +292,7 @@ def bench(data_dir, quick):
         "mflops_per_image_step": flops / 1e6, "input_images_per_s": time_input(config, images),
         "rows": rows}
     logging.info("%s: %s", key, {k: round(r["images_per_s"]) for k, r in rows.items()})
-  if data_dir:
+  if data.idx_dir(experiments.get_config("mlp", data_dir=data_dir)):
     seconds, steps = time_to_first_step(data_dir)
     result["first_step"] = {"experiment": "mlp", "seconds": seconds, "steps": steps}
   return result
@@ -348,7 +303,7 @@ def markdown(result):
   m = result["machine"]
   peak = result["peak_gflops"]
   native = m.get("native", {})
-  lines = [f"TensorFlow {m['tensorflow']}, Keras {m['keras']}, {describe(m)}; measured matmul peak "
+  lines = [f"TensorFlow {m['tensorflow']}, Keras {m['keras']}, {execution.describe(m)}; measured matmul peak "
            f"{peak['float32']:.0f} GFLOP/s fp32, {peak['bfloat16']:.0f} GFLOP/s bf16"
            + (f"; native bf16: {'yes' if native['bfloat16'] else 'no'}, native fp16: "
               f"{'yes' if native['float16'] else 'no'}" if native else "") + ".", "",
@@ -380,15 +335,7 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   f = flags.FLAGS
-  if f.render:   # re-render a saved run's table (e.g. after a change to the table), measuring nothing
-    with open(f.render) as saved:
-      result = json.load(saved)
-    for e in result["experiments"].values():
-      for row in e["rows"].values():
-        row["gflops"] = row["images_per_s"] / e["d_steps"] * e["mflops_per_image_step"] / 1e3
-        row["of_fp32_peak"] = row["gflops"] / result["peak_gflops"]["float32"]
-  else:
-    result = bench(f.data_dir, f.quick)
+  result = bench(f.data_dir, f.quick)
   table = markdown(result)
   files.atomic_write(os.path.join(f.out, "bench.json"), json.dumps(result, indent=2).encode())
   files.atomic_write(os.path.join(f.out, "bench.md"), table.encode())
@@ -396,8 +343,7 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  flags.DEFINE_string("data_dir", "", "IDX folder to time real data; empty: random pixels.")
+  flags.DEFINE_string("data_dir", "", "Fashion-MNIST's IDX folder; default: Debian's, else random pixels.")
   flags.DEFINE_string("out", "runs/bench", "Folder for bench.md and bench.json.")
   flags.DEFINE_bool("quick", False, "Skip the slowest variants (16-bit precision and XLA on the conv nets).")
-  flags.DEFINE_string("render", None, "A bench.json to render again instead of measuring.")
   run_main(main)

@@ -1,4 +1,5 @@
-"""What a run leaves behind while it trains: sample grids, TensorBoard summaries and checkpoints.
+"""What a run leaves behind while it trains: sample grids, TensorBoard summaries, checkpoints and
+periodic sample-quality figures; and the guards that stop it (divergence, mlp_small's plateau rule).
 
 Step-level scalars are written at the true global step (epoch * steps_per_epoch + batch + 1), so a resumed
 run's curves continue where they stopped; Keras's TensorBoard callback adds the per-epoch curves.
@@ -13,12 +14,10 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from gan_tf import evaluate, gan, images
+from gan_tf import evaluator as evaluator_lib, images, metrics, sampling
 from gan_tf.errors import TrainingError
 from gan_tf.files import WriteError
-
-SAMPLES_DIR = "samples"
-SUMMARY_DIR = "gan"      # our own tf.summary writer, beside Keras's train/ writer
+from gan_tf.rundir import SAMPLES_DIR, SUMMARY_DIR
 
 
 class StepCallback(keras.callbacks.Callback):
@@ -206,11 +205,60 @@ class BothLossesPlateau(keras.callbacks.Callback):
 
 def fixed_z(config):
   """The one z every sample grid of a run uses, so grids compare across epochs and resumes."""
-  return gan.numpy_noise(np.random.default_rng(config.seed), (config.sample_grid ** 2, config.latent_dim),
-                         config.noise)
+  return sampling.draw_z(config.sample_grid ** 2, config.latent_dim, config.noise, config.seed)
 
 
-def make_callbacks(config, workdir, manager, steps_per_epoch, start_step=0):
+_SCALARS = {"eval/classifier_score": "classifier_score", "eval/frechet_features": "frechet_features",
+            "eval/frechet_logits": "frechet_logits", "eval/kid": "kid_mean", "eval/kid_std": "kid_std",
+            "eval/coverage": "coverage", "eval/effective_classes": "effective_classes",
+            "eval/classes_per_sample": "classes_per_sample"}
+
+
+class EvaluationCallback(keras.callbacks.Callback):
+  """Every `every_epochs` epochs, scores n samples of model.sampler against the reference split as
+  eval/* scalars at step epoch + 1, and warns when fewer than min_coverage classes are covered (collapse)."""
+
+  def __init__(self, config, every_epochs, n=2000, writer=None, cache_dir=None, min_coverage=8, seed=0,
+               spec=None):
+    super().__init__()
+    self.config, self.every_epochs, self.n, self.writer = config, every_epochs, n, writer
+    self.cache_dir, self.min_coverage, self.seed, self.spec = cache_dir, min_coverage, seed, spec
+    self.evaluator, self.reference = None, None
+    self.results = {}   # epoch -> figures
+
+  def on_train_begin(self, logs=None):
+    if self.evaluator is None:   # once per callback: a resumed fit reuses it
+      self.evaluator = evaluator_lib.load_evaluator(self.config, self.cache_dir, self.spec)
+      self.reference = evaluator_lib.reference_embeddings(self.evaluator, self.config)
+
+  def on_epoch_end(self, epoch, logs=None):
+    if (epoch + 1) % self.every_epochs == 0:
+      self.evaluate(epoch + 1)
+
+  def evaluate(self, epoch):
+    """Scores the generator now, logs the figures at step `epoch` and returns them."""
+    # The same seed every time: the curves then compare one fixed set of z across epochs.
+    fakes = sampling.sample(self.model.sampler, self.config.noise, self.n, self.seed)
+    figures = metrics.compare_embeddings(self.evaluator.embed(fakes), self.reference, seed=self.seed)
+    self.results[epoch] = figures
+    if self.writer is not None:
+      with self.writer.as_default(step=epoch):
+        for tag, key in _SCALARS.items():
+          tf.summary.scalar(tag, figures[key])
+        tf.summary.scalar("eval/max_class_fraction", max(figures["histogram"]) / figures["n"])
+      self.writer.flush()
+    logging.info("Epoch %d: classifier score %.3f (%.2f effective classes / %.3f classes per sample), "
+                 "FD features %.3f, KID %.5f, coverage %d, histogram %s", epoch, figures["classifier_score"],
+                 figures["effective_classes"], figures["classes_per_sample"], figures["frechet_features"],
+                 figures["kid_mean"], figures["coverage"], figures["histogram"])
+    if figures["coverage"] < self.min_coverage:
+      logging.warning("Epoch %d: samples cover only %d classes (>= %.0f%% of samples each; histogram %s): "
+                      "mode collapse?", epoch, figures["coverage"], 100 * metrics.COVERAGE_FRACTION,
+                      figures["histogram"])
+    return figures
+
+
+def make_callbacks(config, workdir, manager, steps_per_epoch):
   """The run's callbacks: progress bar (fit's own), TensorBoard, scalars, samples, checkpoints."""
   writer = tf.summary.create_file_writer(os.path.join(workdir, SUMMARY_DIR))
   images_per_step = config.batch_size * config.d_steps
@@ -222,8 +270,8 @@ def make_callbacks(config, workdir, manager, steps_per_epoch, start_step=0):
       Checkpointer(manager, config.checkpoint_every, steps_per_epoch),
   ]
   if config.eval_every:
-    callbacks.append(evaluate.EvaluationCallback(config, config.eval_every, n=config.eval_n,
-                                                 writer=writer, min_coverage=config.eval_min_coverage))
+    callbacks.append(EvaluationCallback(config, config.eval_every, n=config.eval_n, writer=writer,
+                                        min_coverage=config.eval_min_coverage))
   if config.plateau_patience:
     callbacks.append(BothLossesPlateau(config.plateau_patience, config.plateau_min_delta))
   return callbacks

@@ -12,21 +12,35 @@ import zlib
 
 import numpy as np
 import tensorflow as tf
+import tensorflow_datasets as tfds
+from absl import logging
 
 from gan_tf.errors import UserError
+from gan_tf.models import IMAGE_SHAPE
+from gan_tf.sampling import to_float
+
+DATASETS = ("mnist", "fashion_mnist", "kmnist", "emnist")   # tfds's 28x28 grey sets
+# Where a dataset's IDX files are found offline when --data_dir is not given: Debian's package.
+OFFLINE_DIRS = {"fashion_mnist": "/usr/share/datasets/fashion-mnist"}
+# The first labels of a split's file tell which dataset an IDX folder holds.
+FINGERPRINTS = {
+    ("train", (5, 0, 4, 1, 9, 2, 1, 3, 1, 4, 3, 5)): "mnist",
+    ("test", (7, 2, 1, 0, 4, 1, 4, 9, 5, 9, 0, 6)): "mnist",
+    ("train", (9, 0, 0, 3, 0, 2, 7, 2, 5, 5, 0, 9)): "fashion_mnist",
+    ("test", (9, 2, 1, 1, 6, 1, 4, 6, 5, 7, 4, 5)): "fashion_mnist",
+}
 
 IMAGE_MAGIC = 0x00000803    # IDX: unsigned byte, 3 dimensions
 LABEL_MAGIC = 0x00000801    # IDX: unsigned byte, 1 dimension
 MAX_EXAMPLES = 1_000_000    # refuse headers that claim more, before allocating anything
 IDX_PREFIX = {"train": "train", "test": "t10k"}   # split name -> file prefix of the IDX distribution
-_CHUNK = 1 << 20
 
 
 class DataError(UserError, ValueError):
   """A data file or split is missing, corrupt or not what the pipeline expects."""
 
 
-def parse_idx(raw, name="<bytes>", image_shape=(28, 28)):
+def parse_idx(raw, name="<bytes>"):
   """Decodes one uncompressed IDX file (images or labels) into a uint8 array, checking every field."""
   if len(raw) < 8:
     raise DataError(f"{name}: {len(raw)} bytes, too short for an IDX header")
@@ -41,9 +55,8 @@ def parse_idx(raw, name="<bytes>", image_shape=(28, 28)):
   dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
   if dims[0] > MAX_EXAMPLES:
     raise DataError(f"{name}: header claims {dims[0]} examples, more than the {MAX_EXAMPLES} allowed")
-  if ndim == 3 and tuple(dims[1:]) != tuple(image_shape):
-    raise DataError(f"{name}: images are {dims[1]}x{dims[2]}, expected "
-                    f"{image_shape[0]}x{image_shape[1]}")
+  if ndim == 3 and tuple(dims[1:]) != IMAGE_SHAPE[:2]:
+    raise DataError(f"{name}: images are {dims[1]}x{dims[2]}, expected {IMAGE_SHAPE[0]}x{IMAGE_SHAPE[1]}")
   expected = int(np.prod(dims))
   if len(raw) - header != expected:
     raise DataError(f"{name}: {len(raw) - header} bytes of data, the header {dims} needs {expected} "
@@ -51,26 +64,16 @@ def parse_idx(raw, name="<bytes>", image_shape=(28, 28)):
   return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
 
-def read_idx(path, image_shape=(28, 28)):
+def read_idx(path):
   """Reads a .gz (or plain) IDX file; any problem is a DataError naming the file."""
   if not os.path.isfile(path):
     raise DataError(f"{path}: file not found")
   try:
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-      head = f.read(16)
-      limit = 16 + MAX_EXAMPLES * int(np.prod(image_shape))
-      chunks = [head]
-      size = len(head)
-      while size <= limit:
-        chunk = f.read(_CHUNK)
-        if not chunk:
-          break
-        chunks.append(chunk)
-        size += len(chunk)
+    with (gzip.open if path.endswith(".gz") else open)(path, "rb") as f:
+      raw = f.read(16 + MAX_EXAMPLES * int(np.prod(IMAGE_SHAPE)) + 1)   # a gzip bomb stops here
   except (OSError, EOFError, zlib.error) as e:   # gzip.BadGzipFile is an OSError
     raise DataError(f"{path}: cannot decompress ({e}); the file is truncated, corrupt or not gzip") from e
-  return parse_idx(b"".join(chunks), path, image_shape)
+  return parse_idx(raw, path)
 
 
 def _idx_files(data_dir, split):
@@ -94,10 +97,10 @@ def available_splits(data_dir):
   return splits
 
 
-def _read_idx_split(data_dir, split, image_shape):
+def _read_idx_split(data_dir, split):
   images_path, labels_path = _idx_files(data_dir, split)
-  images = read_idx(images_path, image_shape[:2])
-  labels = read_idx(labels_path, image_shape[:2])
+  images = read_idx(images_path)
+  labels = read_idx(labels_path)
   if images.ndim != 3 or labels.ndim != 1:
     raise DataError(f"{images_path} / {labels_path}: expected an image file and a label file")
   if len(images) != len(labels):
@@ -105,55 +108,72 @@ def _read_idx_split(data_dir, split, image_shape):
   return images, labels
 
 
-def _load_idx(data_dir, split, image_shape):
+def _load_idx(data_dir, split, dataset):
   available = available_splits(data_dir)
   try:
-    import tensorflow_datasets as tfds
-    infos = {s: types.SimpleNamespace(num_examples=_count(data_dir, s)) for s in available}
+    infos = {s: types.SimpleNamespace(num_examples=len(read_idx(_idx_files(data_dir, s)[1])))
+             for s in available}
     instructions = tfds.core.ReadInstruction.from_spec(split).to_absolute(infos)
   except (ValueError, AssertionError) as e:
     raise DataError(f"split {split!r} for {data_dir}: {str(e).splitlines()[0]} "
                     f"(files here give splits {available})") from e
-  parts = {s: _read_idx_split(data_dir, s, image_shape) for s in {i.splitname for i in instructions}}
+  parts = {s: _read_idx_split(data_dir, s) for s in {i.splitname for i in instructions}}
+  for name, (_, labels) in parts.items():
+    found = FINGERPRINTS.get((name, tuple(labels[:12].tolist())))
+    if found and found != dataset:
+      raise DataError(f"{data_dir} holds {found} (by its {name} labels), not dataset={dataset!r}: pass "
+                      f"--dataset={found}, or --data_dir=<a folder of {dataset}'s IDX files>")
   images = np.concatenate([parts[i.splitname][0][i.from_:i.to] for i in instructions])
   labels = np.concatenate([parts[i.splitname][1][i.from_:i.to] for i in instructions])
   return images, labels
 
 
-def _count(data_dir, split):
-  """The example count from an image file's header alone."""
-  path = _idx_files(data_dir, split)[0]
-  try:
-    with (gzip.open if path.endswith(".gz") else open)(path, "rb") as f:
-      head = f.read(8)
-  except (OSError, EOFError, zlib.error) as e:
-    raise DataError(f"{path}: cannot decompress ({e}); the file is truncated, corrupt or not gzip") from e
-  if len(head) < 8:
-    raise DataError(f"{path}: {len(head)} bytes, too short for an IDX header")
-  return int.from_bytes(head[4:8], "big")
+def idx_dir(config):
+  """The IDX folder config's images are read from: config.data_dir, else the dataset's offline folder
+  where present (OFFLINE_DIRS); "" means tfds.load."""
+  if config.data_dir:
+    return config.data_dir
+  folder = OFFLINE_DIRS.get(config.dataset, "")
+  return folder if os.path.isdir(folder) else ""
 
 
-def data_name(config):
-  """What config's images are called in reports: data_dir's folder name when it reads IDX files (whatever
-  config.dataset says, which only picks a tfds set), else the tfds name."""
-  return os.path.basename(os.path.normpath(config.data_dir)) if config.data_dir else config.dataset
+def describe(config):
+  """Where config's images come from, in words, for logs."""
+  folder = idx_dir(config)
+  return f"{config.dataset} from the IDX files in {folder}" if folder else f"{config.dataset} from tfds"
 
 
 def load_images(config, split=None):
-  """The split as (uint8 images [N, H, W, 1], int64 labels [N]), from data_dir's IDX files or tfds."""
+  """The split as (uint8 images [N, 28, 28, 1], int64 labels [N]), from IDX files or tfds."""
   split = split or config.split
-  if config.data_dir:
-    images, labels = _load_idx(config.data_dir, split, config.image_shape)
+  folder = idx_dir(config)
+  if folder:
+    images, labels = _load_idx(folder, split, config.dataset)
   else:
-    import tensorflow_datasets as tfds
-    dataset = tfds.load(config.dataset, split=split, as_supervised=True)
-    batches = list(tfds.as_numpy(dataset.batch(10_000)))   # not batch_size=-1: needs a known size
-    images = np.concatenate([b[0] for b in batches]) if batches else np.zeros((0,), np.uint8)
-    labels = np.concatenate([b[1] for b in batches]) if batches else np.zeros((0,), np.int64)
-  images = np.asarray(images, np.uint8).reshape((-1,) + tuple(config.image_shape))
+    images, labels = _load_tfds(config.dataset, split)
+  images = np.asarray(images, np.uint8).reshape((-1,) + IMAGE_SHAPE)
   if len(images) == 0:
-    raise DataError(f"split {split!r} of {config.data_dir or config.dataset} selects no images")
+    raise DataError(f"split {split!r} of {folder or config.dataset} selects no images")
   return images, np.asarray(labels, np.int64)
+
+
+def _load_tfds(dataset, split):
+  builder = tfds.builder(dataset)
+  if not builder.is_prepared():
+    logging.warning("tfds downloads %s to %s now; without network that fails after some minutes of retries "
+                    "(--data_dir=<a folder of IDX .gz files> reads local files instead)", dataset,
+                    builder.data_dir)
+  try:
+    loaded = tfds.load(dataset, split=split, as_supervised=True)
+  except OSError as e:   # requests' ConnectionError among them: tfds could not download it
+    raise DataError(
+        f"tfds.load({dataset!r}) failed ({type(e).__name__}: no network?); offline, pass --data_dir=<a "
+        f"folder of {dataset}'s IDX .gz files>, install Debian's dataset-fashion-mnist for fashion_mnist, "
+        "or set TFDS_DATA_DIR to a tfds data dir prepared elsewhere") from e
+  batches = list(tfds.as_numpy(loaded.batch(10_000)))   # not batch_size=-1: needs a known size
+  if not batches:
+    return np.zeros((0,), np.uint8), np.zeros((0,), np.int64)
+  return np.concatenate([b[0] for b in batches]), np.concatenate([b[1] for b in batches])
 
 
 def _full_steps(config, num_images):
@@ -197,13 +217,12 @@ def make_dataset(config, images, start_step=0):
     return tf.data.Dataset.from_tensor_slices(tf.reshape(order, [steps, per_step]))
 
   def to_batch(indices):
-    return tf.cast(tf.gather(pixels, indices), tf.float32) / 127.5 - 1.0
+    return to_float(tf.gather(pixels, indices))
 
   dataset = (tf.data.Dataset.range(start_step // steps, config.epochs)
              .flat_map(epoch_batches)
              .skip(start_step % steps)
-             # Sequential: a gather and a scale per batch is too little work to hand to other threads
-             # (make bench: 1.5x the batches/s of a parallel map at batch 64 on 2 cores).
+             # Sequential: a gather and a scale per batch is too little work to hand to other threads.
              .map(to_batch)
              .prefetch(tf.data.AUTOTUNE))
   options = tf.data.Options()

@@ -12,27 +12,22 @@ import json
 import os
 
 import keras
+import numpy as np
 import tensorflow as tf
 from absl import app, flags
 
-from gan_tf import files
-from gan_tf.errors import run_main
+from gan_tf import files, rundir
+from gan_tf.config import Config
+from gan_tf.errors import UserError, run_main
+from gan_tf.rundir import EXPORT_DIR
+from gan_tf.sampling import SAMPLE_BATCH, chunks, draw_z, to_uint8
 
-EXPORT_DIR = "saved_model"
 MAX_SAMPLE = 65536   # one call's images; more would be a memory bomb, not a request
+CONFIG_ASSET = os.path.join("assets.extra", "gan_tf_config.json")
 
 
-def to_uint8(images):
-  """[-1, 1] float images -> uint8 pixels."""
-  return tf.cast(tf.round(tf.clip_by_value((images + 1.0) * 127.5, 0.0, 255.0)), tf.uint8)
-
-
-def sample_noise(n, seed, latent_dim, noise):
-  """z for the `sample` signature: a pure function of (n, seed)."""
-  seed = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
-  if noise == "uniform":
-    return tf.random.stateless_uniform([n, latent_dim], seed, minval=-1.0, maxval=1.0)
-  return tf.random.stateless_normal([n, latent_dim], seed)
+class ModelError(UserError, ValueError):
+  """The folder is not a gan_tf SavedModel."""
 
 
 def export_generator(generator, config, path):
@@ -53,8 +48,7 @@ def export_generator(generator, config, path):
                                       message=f"n must be in [1, {MAX_SAMPLE}]")
     with tf.control_dependencies([check]):
       n = tf.identity(n)
-    images = generator(sample_noise(n, seed, latent_dim, noise), training=False)
-    return {"images": to_uint8(tf.cast(images, tf.float32))}
+    return {"images": to_uint8(generator(draw_z(n, latent_dim, noise, seed), training=False))}
 
   def metadata():
     return {"experiment": tf.constant(config.name), "latent_dim": tf.constant(latent_dim, tf.int32),
@@ -70,19 +64,48 @@ def export_generator(generator, config, path):
   archive.add_endpoint("metadata", metadata, input_signature=[])
   with files.atomic_dir(path) as tmp:
     archive.write_out(tmp, verbose=False)
-    extra = os.path.join(tmp, "assets.extra")
-    os.makedirs(extra, exist_ok=True)
-    with open(os.path.join(extra, "gan_tf_config.json"), "w") as f:
+    os.makedirs(os.path.dirname(os.path.join(tmp, CONFIG_ASSET)), exist_ok=True)
+    with open(os.path.join(tmp, CONFIG_ASSET), "w") as f:
       f.write(config.to_json())
   return path
+
+
+def _check_saved_model(path):
+  if not os.path.isfile(os.path.join(path or "", "saved_model.pb")):
+    raise ModelError(f"{path}: no saved_model.pb; pass --model=<run>/{EXPORT_DIR} or --run=<run>")
+
+
+def load_sampler(path):
+  """The SavedModel's `sample` signature, checked to be one gan_tf wrote."""
+  _check_saved_model(path)
+  loaded = tf.saved_model.load(path)
+  if "sample" not in loaded.signatures:
+    raise ModelError(f"{path}: has no 'sample' signature; was it written by gan_tf.export?")
+  return loaded.signatures["sample"]
+
+
+def saved_model_config(path):
+  """The Config a SavedModel was exported with."""
+  _check_saved_model(path)
+  if not os.path.isfile(os.path.join(path, CONFIG_ASSET)):
+    raise ModelError(f"{path}: no {CONFIG_ASSET}; was it written by gan_tf.export?")
+  with open(os.path.join(path, CONFIG_ASSET)) as f:
+    return Config.from_json(f.read())
+
+
+def sample_saved_model(path, n, seed=0, batch_size=SAMPLE_BATCH):
+  """n uint8 samples from a SavedModel's `sample` signature: what sampling.sample gives in memory."""
+  sample = load_sampler(path)
+  return np.concatenate([
+      sample(n=tf.constant(size, tf.int32), seed=tf.constant(chunk_seed, tf.int64))["images"].numpy()
+      for size, chunk_seed in chunks(n, seed, batch_size)])
 
 
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   run, out = flags.FLAGS.run, flags.FLAGS.out
-  from gan_tf import train   # the run's config and checkpoint rebuild the generator
-  config, generator = train.restore_generator(run)
+  config, generator = rundir.restore_generator(run)
   path = export_generator(generator, config, out or os.path.join(run, EXPORT_DIR))
   print(json.dumps({"saved_model": path, "experiment": config.name}))
 

@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gan_tf import augment, losses
+from gan_tf import losses, models, optimizers, sampling
 
 
 class GAN(keras.Model):
@@ -50,41 +50,40 @@ class GAN(keras.Model):
     if g_ema:
       self.g_average = keras.models.clone_model(generator)
       self.g_average.set_weights(generator.get_weights())
-    self.d_augment = ()   # compile's d_augment
     self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
     self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
     self.d_real_tracker = keras.metrics.Mean(name="d_real")   # mean D(x), a probability
     self.d_fake_tracker = keras.metrics.Mean(name="d_fake")   # mean D(G(z)), a probability
 
   def compile(self, d_optimizer, g_optimizer, loss="non_saturating", d_steps=1, g_steps=1, gp_weight=10.0,
-              label_smoothing=0.0, r1_weight=0.0, top_k=1.0, top_k_decay=0.99, steps_per_epoch=None,
-              d_augment="", **kwargs):
-    """Args: one optimizer per network (never shared), a losses.LOSSES name, k, G updates per step (each
-    on fresh z, the weight average updated after each), the WGAN-GP weight, D's
-    one-sided label smoothing (losses.SMOOTHABLE only), the R1 weight gamma (any loss: D's loss gains
-    gamma / 2 * E||grad_x D(x)||^2 on real x) and top-k training (Sinha et al. 2020): G's loss takes only
-    the fraction max(top_k, top_k_decay ** epoch) of each fake batch that D scores most real, the epoch
-    counted from the step and steps_per_epoch (needed when top_k < 1); d_augment, comma-separated
-    augment.POLICIES names applied to every image D sees in training, real or fake (DiffAugment); kwargs
-    (jit_compile, steps_per_execution, ...) go to keras.Model.compile."""
+              label_smoothing=0.0, r1_weight=0.0, **kwargs):
+    """Args: one optimizer per network (never shared); a losses.LOSSES name; k D updates and g_steps G
+    updates per train step (each G update on fresh z, the weight average updated after each); the
+    WGAN-GP weight (wasserstein_gp only); D's one-sided label smoothing (losses.SMOOTHABLE only); the
+    R1 weight gamma (any loss: D's loss gains gamma / 2 * E||grad_x D(x)||^2 on real x); kwargs
+    (jit_compile, steps_per_execution, ...) go to keras.Model.compile. The values are checked where a
+    Config is made (gan_tf.config)."""
     super().compile(optimizer=None, **kwargs)   # no third optimizer: each network has its own
-    if loss not in losses.LOSSES:
-      raise ValueError(f"loss={loss!r}: unknown; known: {sorted(losses.LOSSES)}")
     self.d_optimizer = d_optimizer
     self.g_optimizer = g_optimizer
-    self.loss_name = loss
     self.d_loss_fn, self.g_loss_fn = losses.LOSSES[loss]
     if label_smoothing:
-      if loss not in losses.SMOOTHABLE:
-        raise ValueError(f"label_smoothing applies to {list(losses.SMOOTHABLE)}, not loss={loss!r}")
       self.d_loss_fn = functools.partial(self.d_loss_fn, label_smoothing=label_smoothing)
     self.d_steps, self.g_steps = d_steps, g_steps
     self.gp_weight = gp_weight if loss == "wasserstein_gp" else 0.0
     self.r1_weight = r1_weight
-    if top_k < 1 and not steps_per_epoch:
-      raise ValueError(f"top_k={top_k!r} needs steps_per_epoch to anneal by epoch")
-    self.top_k, self.top_k_decay, self.steps_per_epoch = top_k, top_k_decay, steps_per_epoch
-    self.d_augment = augment.parse(d_augment)
+
+  def checkpoint(self):
+    """A tf.train.Checkpoint of all a resume needs: networks, optimizers, weight average, noise, step."""
+    # Layers' own RNG states (Dropout) are Keras variables that TF's object graph does not reach: list
+    # them, or a resumed run would draw other dropout masks than an uninterrupted one.
+    layer_seeds = [v for v in self.generator.variables + self.discriminator.variables
+                   if v.path.endswith("seed_generator_state")]
+    averaged = {"g_average": self.g_average} if self.g_average is not None else {}
+    return tf.train.Checkpoint(generator=self.generator, discriminator=self.discriminator,
+                               d_optimizer=self.d_optimizer, g_optimizer=self.g_optimizer,
+                               noise_seed=self.seed_generator.state, layer_seeds=layer_seeds,
+                               step=self.step, **averaged)
 
   @property
   def metrics(self):
@@ -107,11 +106,8 @@ class GAN(keras.Model):
 
   def sample_z(self, batch_size):
     """z for this replica's batch_size examples, its slice of the global batch's z."""
-    def draw(n):
-      if self.noise == "uniform":
-        return keras.random.uniform((n, self.latent_dim), -1.0, 1.0, seed=self.seed_generator)
-      return keras.random.normal((n, self.latent_dim), seed=self.seed_generator)
-    return self._replica_slice(draw, batch_size)
+    return self._replica_slice(
+        lambda n: sampling.draw_z(n, self.latent_dim, self.noise, self.seed_generator), batch_size)
 
   def _replica_slice(self, draw, batch_size):
     """This replica's batch_size rows of draw(n), n the global batch size.
@@ -143,8 +139,7 @@ class GAN(keras.Model):
       for _ in range(k):
         state = discriminator_step(*state)
     else:
-      # A loop, not k copies: the D step is traced and XLA-compiled once, which takes 4-5 s off the
-      # start-up of a k = 5 experiment on the AVX2 machine of README "Speed".
+      # A loop, not k copies: the D step is traced and XLA-compiled once, for a faster start-up.
       state = tf.while_loop(lambda i, *_: i < k, discriminator_step, state)
     _, d_loss, d_real, d_fake = state
     for _ in range(self.g_steps):   # unrolled: g_steps is a small count
@@ -165,11 +160,11 @@ class GAN(keras.Model):
         # image's own; with it, it includes the batch statistic's share (StyleGAN pairs the two too).
         with tf.GradientTape() as r1_tape:
           r1_tape.watch(real_images)
-          real_logits = self._critic(real_images)
+          real_logits = self.discriminator(real_images, training=True)
         r1 = losses.r1_penalty(r1_tape.gradient(real_logits, real_images))
       else:
-        real_logits = self._critic(real_images)
-      fake_logits = self._critic(fake_images)
+        real_logits = self.discriminator(real_images, training=True)
+      fake_logits = self.discriminator(fake_images, training=True)
       loss = self.d_loss_fn(real_logits, fake_logits)
       if self.r1_weight:
         loss += 0.5 * self.r1_weight * r1
@@ -181,50 +176,11 @@ class GAN(keras.Model):
 
   def _generator_step(self, batch_size):
     with tf.GradientTape() as tape:
-      fake_logits = self._critic(self.generator(self.sample_z(batch_size), training=True))
-      if self.top_k < 1:
-        fake_logits = self._top_k(fake_logits)
+      fake_logits = self.discriminator(self.generator(self.sample_z(batch_size), training=True),
+                                       training=True)
       loss = self.g_loss_fn(fake_logits) + _regularization(self.generator)
     self._apply(self.g_optimizer, tape, loss, self.generator.trainable_variables)
     return loss
-
-  def _critic(self, images):
-    """D's logits in training, on images augmented first when d_augment names transforms (DiffAugment:
-    real, fake and the penalties' inputs alike; gradients pass through the transform to G and to R1's and
-    the gradient penalty's inputs). The draws come from the noise stream, sliced per replica like z."""
-    if self.d_augment:
-      def uniform(shape):
-        return self._replica_slice(
-            lambda n: keras.random.uniform([n, *shape[1:]], seed=self.seed_generator),
-            shape[0])
-      images = augment.diff_augment(images, self.d_augment, uniform)
-    return self.discriminator(images, training=True)
-
-  def _top_k(self, fake_logits):
-    """fake_logits with G's gradient through only the fakes D scores most real: the top
-    max(top_k, top_k_decay ** epoch) of the batch, at least one (Sinha et al. 2020, "Top-k training of
-    GANs"; each of this package's losses scores a higher logit as more real).
-
-    The logits keep their values, so the G loss logged is still the whole batch's; the top k are scaled
-    by B / k in the gradient only, which makes G's gradient exactly that of the loss over the top k
-    (each loss here is a mean over the batch of a function of one logit). A slice of k logits would be a
-    dynamic shape: under XLA that ran mlp 150x slower; a logit's rank is a count of the logits above it.
-    """
-    logits = tf.reshape(tf.cast(fake_logits, tf.float32), [-1])
-    # Under a strategy, ranks and k are over the global batch, as on one device: each replica's mean loss
-    # is divided by the replica count before the gradients are summed (_apply), so B is the global size.
-    scores = tf.stop_gradient(logits)
-    everyone = scores
-    context = tf.distribute.get_replica_context()
-    if context is not None and context.num_replicas_in_sync > 1:
-      everyone = context.all_gather(scores, axis=0)
-    batch = tf.cast(tf.shape(everyone)[0], tf.float32)
-    epoch = tf.cast(self.step // self.steps_per_epoch, tf.float32)
-    k = tf.maximum(1.0, tf.math.ceil(tf.maximum(self.top_k, self.top_k_decay ** epoch) * batch))
-    rank = tf.reduce_sum(tf.cast(everyone[None, :] > scores[:, None], tf.float32), axis=1)
-    scale = batch / k
-    logits = tf.where(rank < k, scale * logits - (scale - 1.0) * scores, scores)
-    return logits[:, None]
 
   def _update_average(self):
     # tf.train.ExponentialMovingAverage's num_updates ramp, min(g_ema, (1 + t) / (10 + t)): the first
@@ -245,7 +201,7 @@ class GAN(keras.Model):
     mixed = eps * tf.cast(real_images, fake_images.dtype) + (1.0 - eps) * fake_images
     with tf.GradientTape() as tape:
       tape.watch(mixed)
-      critic = self._critic(mixed)
+      critic = self.discriminator(mixed, training=True)
     return losses.gradient_penalty(tape.gradient(critic, mixed))
 
   def _apply(self, optimizer, tape, loss, variables):
@@ -257,32 +213,37 @@ class GAN(keras.Model):
     optimizer.apply(tape.gradient(scaled, variables), variables)
 
 
-def numpy_noise(rng, shape, noise):
-  """float32 z of shape from a numpy Generator, per config.noise: U(-1, 1) or N(0, 1)."""
-  z = rng.uniform(-1, 1, shape) if noise == "uniform" else rng.standard_normal(shape)
-  return z.astype(np.float32)
+def build_gan(config, steps_per_epoch=None):
+  """config's compiled GAN, both optimizers built so that a restore can fill their slots;
+  steps_per_epoch is needed by config.lr_decay "linear"."""
+  generator, discriminator = models.build_models(config)
+  gan = GAN(generator, discriminator, noise=config.noise, seed=config.seed, g_ema=config.g_ema)
+  d_optimizer = optimizers.make_optimizer(config, "d", steps_per_epoch)
+  g_optimizer = optimizers.make_optimizer(config, "g", steps_per_epoch)
+  d_optimizer.build(discriminator.trainable_variables)
+  g_optimizer.build(generator.trainable_variables)
+  gan.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer, loss=config.loss,
+              d_steps=config.d_steps, g_steps=config.g_steps, gp_weight=config.gp_weight,
+              label_smoothing=config.label_smoothing, r1_weight=config.r1_weight,
+              jit_compile=config.jit_compile, steps_per_execution=config.steps_per_execution)
+  return gan
 
 
 def recompute_batchnorm(generator, noise, n=5000, batch_size=500, seed=0):
   """Sets each BatchNorm layer's moving mean and variance to those of its inputs over n z (SWA's
   update_bn, Izmailov et al. 2018), layer by layer in order.
 
-  A weight average's statistics, copied from the live generator, describe another network's activations:
-  on dcgan that cost the average 1.1 points of classifier score (experiments/SCANS.md).
-  n = 5,000, not the 20,000 first written: dcgan_tutorial's MNIST row, scored from its checkpoint (n =
-  10,000 samples), read 7.605 / 7.614 / 7.623 with statistics from 20,000 / 5,000 / 2,000 z, while each
-  recompute took 42 s of its generator's forward passes on the AVX2 machine at 20,000, and a run recomputes
-  whenever it samples after a train step.
+  A weight average's statistics, copied from the live generator, describe another network's activations
+  and cost the average much of its score; n = 5,000 z give the scores of 20,000 at a quarter of the
+  time (experiments/SCANS.md).
   """
-  rng = np.random.default_rng(seed)
-  latent_dim = generator.input_shape[-1]
   for layer in generator.layers:
     if not isinstance(layer, keras.layers.BatchNormalization):
       continue
     upstream = keras.Model(generator.inputs[0], layer.input)
     total, total_sq, count = 0.0, 0.0, 0
-    for _ in range(n // batch_size):
-      z = numpy_noise(rng, (batch_size, latent_dim), noise)
+    for size, chunk_seed in sampling.chunks(n, seed, batch_size):
+      z = sampling.draw_z(size, generator.input_shape[-1], noise, chunk_seed)
       x = upstream(z, training=False).numpy().astype(np.float64)
       x = x.reshape(-1, x.shape[-1])
       total, total_sq, count = total + x.sum(0), total_sq + (x * x).sum(0), count + len(x)

@@ -4,33 +4,18 @@ Run: `python -m gan_tf.generate --model=runs/mlp-.../saved_model --n=64 --seed=0
 (or `make generate MODEL=...`). A SavedModel is a program: load one only from a source you trust.
 """
 import json
-import os
 
 import tensorflow as tf
 from absl import app, flags
 
-from gan_tf import images
-from gan_tf.errors import UserError, run_main
-
-
-
-class ModelError(UserError, ValueError):
-  """The folder is not a gan_tf SavedModel."""
-
-
-def load_sampler(path):
-  """The SavedModel's `sample` signature, checked to be one gan_tf wrote."""
-  if not os.path.exists(os.path.join(path or "", "saved_model.pb")):
-    raise ModelError(f"{path}: no saved_model.pb; pass --model=<run>/saved_model")
-  loaded = tf.saved_model.load(path)
-  if "sample" not in loaded.signatures:
-    raise ModelError(f"{path}: has no 'sample' signature; was it written by gan_tf.export?")
-  return loaded.signatures["sample"]
+from gan_tf import export, images
+from gan_tf.errors import run_main
 
 
 def sample(path, n, seed):
   """uint8 [n, 28, 28, 1] images from the SavedModel at path."""
-  return load_sampler(path)(n=tf.constant(n, tf.int32), seed=tf.constant(seed, tf.int64))["images"].numpy()
+  sampler = export.load_sampler(path)
+  return sampler(n=tf.constant(n, tf.int32), seed=tf.constant(seed, tf.int64))["images"].numpy()
 
 
 def main(argv):

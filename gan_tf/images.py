@@ -1,4 +1,4 @@
-"""Sample grids as PNG and GIF files (numpy + Pillow only, no model code)."""
+"""Sample grids as PNG and GIF files."""
 import io
 import math
 
@@ -6,19 +6,12 @@ import numpy as np
 from PIL import Image
 
 from gan_tf import files
-
-
-def to_uint8(images):
-  """float images in [-1, 1] -> uint8 pixels; uint8 passes through."""
-  images = np.asarray(images)
-  if images.dtype == np.uint8:
-    return images
-  return np.round(np.clip((images + 1.0) * 127.5, 0, 255)).astype(np.uint8)
+from gan_tf.sampling import to_uint8
 
 
 def grid(images, rows=None, pad=2):
   """[N, H, W, 1] images -> one uint8 [rows*(H+pad)+pad, cols*(W+pad)+pad] mosaic, white-padded."""
-  images = to_uint8(images)[..., 0]
+  images = np.asarray(to_uint8(images))[..., 0]
   n, h, w = images.shape
   rows = rows or int(math.ceil(math.sqrt(n)))
   cols = int(math.ceil(n / rows))

@@ -8,6 +8,9 @@ import keras
 import tensorflow as tf
 from keras import layers
 
+IMAGE_SHAPE = (28, 28, 1)   # every source network is built for 28x28 grey images
+ACTIVATIONS = ("relu", "tanh", "leaky_relu")   # config.activation: mlp's and dcgan's hidden layers
+
 
 def _activation(name):
   # LeakyReLU slope 0.2: the common GAN choice (DCGAN paper); Keras's own default of 0.3 is kept where a
@@ -19,9 +22,9 @@ def _batchnorm(config, **kwargs):
   return layers.BatchNormalization(synchronized=config.sync_batchnorm, **kwargs)
 
 
-def _image_out(x, config):
-  if tuple(x.shape[1:]) != tuple(config.image_shape):
-    x = layers.Reshape(config.image_shape)(x)
+def _image_out(x):
+  if tuple(x.shape[1:]) != IMAGE_SHAPE:
+    x = layers.Reshape(IMAGE_SHAPE)(x)
   return layers.Activation("tanh", dtype="float32")(x)   # last: nothing casts the images back
 
 
@@ -47,13 +50,6 @@ class MinibatchStddev(layers.Layer):
     return keras.ops.concatenate([x, keras.ops.cast(feature, x.dtype)], axis=-1)
 
 
-def _d_hidden(x, config):
-  """A dense D's hidden activations, with dropout at config.d_dropout (Goodfellow et al. 2014 trained
-  their MNIST discriminator with dropout), meant to keep D from learning a small training set by heart
-  (on mlp's MNIST row it cost score: experiments/SCANS.md)."""
-  return layers.Dropout(config.d_dropout)(x) if config.d_dropout else x
-
-
 def _logit_out(x, config):
   if config.minibatch_stddev:
     x = MinibatchStddev(name="minibatch_stddev")(x)
@@ -66,15 +62,15 @@ def build_mlp_generator(config):
   x = layers.Dense(256, activation=config.activation)(z)    # Keras's leaky_relu: slope 0.2
   x = layers.Dense(512, activation=config.activation)(x)
   x = layers.Dense(28 * 28)(x)
-  return keras.Model(z, _image_out(x, config), name="mlp_generator")
+  return keras.Model(z, _image_out(x), name="mlp_generator")
 
 
 def build_mlp_discriminator(config):
   """TF1 tutorial: x -> Dense 256 ReLU -> Dense 128 ReLU -> Dense 1 (ReLU: config.activation)."""
-  images = keras.Input(config.image_shape, name="images")
+  images = keras.Input(IMAGE_SHAPE, name="images")
   x = layers.Flatten()(images)
-  x = _d_hidden(layers.Dense(256, activation=config.activation)(x), config)
-  x = _d_hidden(layers.Dense(128, activation=config.activation)(x), config)
+  x = layers.Dense(256, activation=config.activation)(x)
+  x = layers.Dense(128, activation=config.activation)(x)
   return keras.Model(images, _logit_out(x, config), name="mlp_discriminator")
 
 
@@ -84,15 +80,15 @@ def build_mlp_small_generator(config):
   x = layers.Dense(128)(z)
   x = layers.LeakyReLU(0.2)(x)
   x = layers.Dense(28 * 28)(x)
-  return keras.Model(z, _image_out(x, config), name="mlp_small_generator")
+  return keras.Model(z, _image_out(x), name="mlp_small_generator")
 
 
 def build_mlp_small_discriminator(config):
   """Walk-through: x -> Dense 128 LeakyReLU -> Dense 1."""
-  images = keras.Input(config.image_shape, name="images")
+  images = keras.Input(IMAGE_SHAPE, name="images")
   x = layers.Flatten()(images)
   x = layers.Dense(128)(x)
-  x = _d_hidden(layers.LeakyReLU(0.2)(x), config)
+  x = layers.LeakyReLU(0.2)(x)
   return keras.Model(images, _logit_out(x, config), name="mlp_small_discriminator")
 
 
@@ -111,12 +107,12 @@ def build_dcgan_generator(config):
   x = _activation(config.activation)(x)
   x = layers.UpSampling2D(2)(x)
   x = layers.Conv2D(1, 5, padding="same")(x)
-  return keras.Model(z, _image_out(x, config), name="dcgan_generator")
+  return keras.Model(z, _image_out(x), name="dcgan_generator")
 
 
 def build_dcgan_discriminator(config):
   """Keras DCGAN: Conv 64 5x5 -> MaxPool -> Conv 128 5x5 -> MaxPool -> Dense 1024 -> Dense 1."""
-  images = keras.Input(config.image_shape, name="images")
+  images = keras.Input(IMAGE_SHAPE, name="images")
   x = layers.Conv2D(64, 5, padding="same")(images)
   x = _activation(config.activation)(x)
   x = layers.MaxPooling2D(2)(x)
@@ -141,12 +137,12 @@ def build_dcgan_tutorial_generator(config):
     x = _batchnorm(config)(x)
     x = layers.LeakyReLU()(x)
   x = layers.Conv2DTranspose(1, 5, strides=2, padding="same", use_bias=False)(x)
-  return keras.Model(z, _image_out(x, config), name="dcgan_tutorial_generator")
+  return keras.Model(z, _image_out(x), name="dcgan_tutorial_generator")
 
 
 def build_dcgan_tutorial_discriminator(config):
   """TF tutorial: Conv 64 5x5 s2 -> LeakyReLU -> Dropout 0.3 -> Conv 128 5x5 s2 -> ... -> Dense 1."""
-  images = keras.Input(config.image_shape, name="images")
+  images = keras.Input(IMAGE_SHAPE, name="images")
   x = images
   for filters in (64, 128):
     x = layers.Conv2D(filters, 5, strides=2, padding="same")(x)
@@ -166,7 +162,5 @@ REGISTRY = {
 
 def build_models(config):
   """(generator, discriminator) for config.model."""
-  if config.model not in REGISTRY:
-    raise ValueError(f"model={config.model!r}: unknown; known: {sorted(REGISTRY)}")
   build_g, build_d = REGISTRY[config.model]
   return build_g(config), build_d(config)

@@ -5,7 +5,7 @@ check runs in a fresh process:
   distributed_worker.py mirrored_step CASES_JSON         one fit step on 1 device and on 2 CPU replicas
   distributed_worker.py cluster WORKDIR CONFIG_JSON OUT_DIR  two `worker`s as a localhost cluster
   distributed_worker.py worker WORKDIR CONFIG_JSON OUT       one MultiWorkerMirroredStrategy worker of it
-CONFIG_JSON holds overrides of the smoke experiment.
+CONFIG_JSON holds overrides of the tests' smoke config (conftest.smoke).
 """
 import json
 import os
@@ -22,8 +22,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gan_tf import train
-from gan_tf.config import get_config
+from conftest import smoke
+from gan_tf import execution, train
+from gan_tf.gan import build_gan
+
 
 # SGD at a large rate makes a wrong gradient scale (N x) show at once; Adam, nearly scale-free, checks
 # that both runs saw the same data and noise. Adam's first step is about lr * g / (|g| + 1e-7), which
@@ -50,7 +52,7 @@ def _one_step(gan, batch):
 def mirrored_step(cases_json):
   """For each case ({name: {"optimizer": ..., Config overrides}}): one step from equal weights, batch and
   noise state, on the default strategy and on MirroredStrategy over two logical CPUs."""
-  train.split_cpu(2)
+  execution.split_cpu(2)
   keras.utils.set_random_seed(0)
   strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
   batch = np.random.default_rng(0).uniform(-1, 1, (GLOBAL_BATCH, 28, 28, 1)).astype(np.float32)
@@ -58,18 +60,14 @@ def mirrored_step(cases_json):
   for case, overrides in json.loads(cases_json).items():
     start = time.monotonic()
     optimizer = overrides.pop("optimizer")
-    # a step later than the first, in epochs of steps_per_epoch (for settings that change by epoch)
-    steps_per_epoch, start_step = overrides.pop("steps_per_epoch", None), overrides.pop("start_step", 0)
     rate = LEARNING_RATES[optimizer]
-    config = get_config("smoke", **{
+    config = smoke(**{
         "latent_dim": 8, "batch_size": GLOBAL_BATCH, "d_optimizer": optimizer, "g_optimizer": optimizer,
         "d_learning_rate": rate, "g_learning_rate": rate, "d_momentum": 0.0, "g_momentum": 0.0,
         **overrides})
-    single, _ = train.build_gan(config, steps_per_epoch)
+    single = build_gan(config)
     with strategy.scope():
-      mirrored, _ = train.build_gan(config, steps_per_epoch)
-    single.step.assign(start_step)
-    mirrored.step.assign(start_step)
+      mirrored = build_gan(config)
     mirrored.generator.set_weights(single.generator.get_weights())
     mirrored.discriminator.set_weights(single.discriminator.get_weights())
     mirrored.sampler.set_weights(single.sampler.get_weights())   # the weight average, when kept
@@ -92,7 +90,7 @@ def mirrored_step(cases_json):
         "mirrored_logs": mirrored_logs,
         "single_seed": np.asarray(single.seed_generator.state.value).tolist(),
         "mirrored_seeds": [c.tolist() for c in _local_copies(strategy, mirrored.seed_generator.state)],
-        "steps": [int(gan.step.numpy()) - start_step for gan in (single, mirrored)],
+        "steps": [int(gan.step.numpy()) for gan in (single, mirrored)],
         "seconds": time.monotonic() - start,
     }
   return {"cases": results}
@@ -109,14 +107,14 @@ def worker(workdir, config_json, out):
     return path
 
   tempfile.mkdtemp = recording_mkdtemp   # to see where a non-chief wrote, and that it is gone after
-  config = get_config("smoke", **{**json.loads(config_json), "strategy": "multi_worker"})
+  config = smoke(**{**json.loads(config_json), "strategy": "multi_worker"})
   gan = train.run(config, workdir)
   weights = gan.generator.get_weights()
   np.savez(out, *weights)
   strategy = gan.distribute_strategy
   worker_dirs = [d for d in made if os.path.basename(d).startswith("gan_tf-worker-")]
   return {"task": json.loads(os.environ["TF_CONFIG"])["task"]["index"],
-          "chief": train.is_chief(strategy), "replicas": strategy.num_replicas_in_sync,
+          "chief": execution.is_chief(strategy), "replicas": strategy.num_replicas_in_sync,
           "step": int(gan.step.numpy()), "worker_dirs": worker_dirs,
           "worker_dirs_left": [d for d in worker_dirs if os.path.exists(d)],
           "weights": out}

@@ -21,12 +21,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import idx_bytes, write_idx_split
-from gan_tf import data, files, generate, train
-from gan_tf.callbacks import DivergenceError
-from gan_tf.config import ConfigError, get_config
+from conftest import idx_bytes, smoke, write_idx_split
+from experiments import get_config
+from gan_tf import data, export, files, generate, models, rundir, train
+from gan_tf.callbacks import Checkpointer, DivergenceError
+from gan_tf.config import ConfigError
 from gan_tf.data import DataError
 from gan_tf.errors import TrainingError, UserError
+from gan_tf.gan import build_gan
 
 
 def rewrite(folder, name, payload, compress=True):
@@ -78,7 +80,7 @@ def test_bad_data_is_one_line_naming_the_problem(case, change, split, words, smo
 
 def test_fewer_images_than_one_step():
   with pytest.raises(DataError, match="the split has 96 images, fewer than one step needs"):
-    data.steps_per_epoch(get_config("smoke", batch_size=64, d_steps=2), 96)
+    data.steps_per_epoch(smoke(batch_size=64, d_steps=2), 96)
 
 
 def test_huge_count_refused_before_allocating():
@@ -135,13 +137,13 @@ def test_config_errors_are_user_errors():
 # --- models and files ----------------------------------------------------------------------------
 
 def test_generate_on_a_folder_that_is_not_a_saved_model(tmp_path):
-  with pytest.raises(generate.ModelError, match="no saved_model.pb; pass --model=<run>/saved_model"):
+  with pytest.raises(export.ModelError, match="no saved_model.pb; pass --model=<run>/saved_model"):
     generate.sample(str(tmp_path), 4, 0)
 
 
 def test_restore_from_a_folder_that_is_not_a_run(tmp_path):
-  with pytest.raises(train.ResumeError, match="is it a gan_tf run folder"):
-    train.restore_generator(str(tmp_path))
+  with pytest.raises(rundir.ResumeError, match="is it a gan_tf run folder"):
+    rundir.restore_generator(str(tmp_path))
 
 
 def test_write_error_leaves_the_previous_file(tmp_path, monkeypatch):
@@ -176,9 +178,9 @@ def test_full_disk_keeps_the_last_good_file_and_checkpoint(tiny_filesystem, smok
     files.atomic_write(path, bytes(4 << 20))
   assert open(path, "rb").read() == b"good"
   # A checkpoint of mlp_small + Adam is about 2.6 MB: the first fits, the second cannot.
-  gan, checkpoint = train.build_gan(smoke_config)
+  gan = build_gan(smoke_config)
+  checkpoint = gan.checkpoint()
   manager = tf.train.CheckpointManager(checkpoint, os.path.join(tiny_filesystem, "ck"), max_to_keep=3)
-  from gan_tf.callbacks import Checkpointer
   saver = Checkpointer(manager, every=1, steps_per_epoch=1)
   saver.set_model(gan)
   saver.on_train_begin()
@@ -190,8 +192,7 @@ def test_full_disk_keeps_the_last_good_file_and_checkpoint(tiny_filesystem, smok
 
 
 def test_saved_model_rejects_wrong_shapes_and_dtypes(smoke_config, tmp_path):
-  from gan_tf import export
-  generator, _ = train.models.build_models(smoke_config)
+  generator, _ = models.build_models(smoke_config)
   path = export.export_generator(generator, smoke_config, str(tmp_path / "model"))
   loaded = tf.saved_model.load(path)
   with pytest.raises(tf.errors.InvalidArgumentError, match=r"z must be float32 \[batch, 100\]"):
@@ -223,5 +224,5 @@ def test_divergence_stops_restores_last_good_checkpoint_and_writes_its_samples(s
   assert "diverged at step" in message and "last good state, step 6" in message
   assert os.path.exists(os.path.join(workdir, "samples", "last_good_step_6.png"))
   assert tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints")).endswith("ckpt-6")
-  _, generator = train.restore_generator(workdir)
+  _, generator = rundir.restore_generator(workdir)
   assert all(np.all(np.isfinite(w)) for w in generator.get_weights())

@@ -1,10 +1,15 @@
 """gan_tf.bench: the FLOP rule against written-out arithmetic, the plain loop and the fit timer run the
 same algorithm, and the table says what the numbers say. No speed is asserted here (make bench)."""
+import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from gan_tf import bench, models
-from gan_tf.config import get_config
+from conftest import smoke
+from experiments import get_config
+from gan_tf import bench, execution, models
+from gan_tf.gan import build_gan
+
 
 # Forward FLOPs per image, by hand: 2 x multiply-adds of each Dense / Conv layer.
 MLP_G = 2 * (100 * 256 + 256 * 512 + 512 * 784)                           # 1,116,160
@@ -41,8 +46,33 @@ STABILISED = {"label_smoothing": 0.1, "r1_weight": 1.0, "g_ema": 0.99}   # as dc
 @pytest.mark.parametrize("loss,d_steps,extra", [("non_saturating", 1, {}), ("wasserstein_gp", 2, {}),
                                                 ("non_saturating", 1, STABILISED),
                                                 ("wasserstein_gp", 1, {"g_steps": 2, "g_ema": 0.99})])
-def test_plain_loop_and_fit_timers_run_the_same_algorithm(loss, d_steps, extra):
-  config = get_config("smoke", loss=loss, d_steps=d_steps, steps_per_execution=2, **extra)
+def test_plain_loop_runs_the_same_algorithm_as_fit(loss, d_steps, extra):
+  """Two steps of the plain loop and of GAN.fit, from the same weights, data and noise, end at the same
+  weights: the speed comparison times one algorithm two ways."""
+  config = smoke(loss=loss, d_steps=d_steps, d_learning_rate=1e-2, g_learning_rate=1e-2, **extra)
+  gan, plain = build_gan(config), build_gan(config)
+  for name in ("generator", "discriminator", "g_average"):
+    if getattr(gan, name) is not None:
+      getattr(plain, name).set_weights(getattr(gan, name).get_weights())
+  seed = keras.random.SeedGenerator(0)
+  seed.state.assign(gan.seed_generator.state.value)
+  step = bench.plain_train_step(config, plain.generator, plain.discriminator, plain.d_optimizer,
+                                plain.g_optimizer, plain.g_average, seed)
+  batches = [tf.constant(np.random.default_rng(i).uniform(-1, 1, (16 * d_steps, 28, 28, 1)), tf.float32)
+             for i in range(2)]
+  start = [w.copy() for w in gan.generator.get_weights()]
+  gan.fit(tf.data.Dataset.from_tensor_slices(tf.stack(batches)), epochs=1, verbose=0)
+  for batch in batches:
+    step(batch)
+  for name in ("generator", "discriminator", "g_average"):
+    if getattr(gan, name) is not None:
+      for a, b in zip(getattr(gan, name).weights, getattr(plain, name).weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
+  assert max(np.abs(a - b.numpy()).max() for a, b in zip(start, gan.generator.weights)) > 1e-3
+
+
+def test_both_timers_time_their_windows():
+  config = smoke(steps_per_execution=2)
   images = np.random.default_rng(0).integers(0, 256, (256, 28, 28, 1), dtype=np.uint8)
   for timer in (bench.time_plain_loop, bench.time_fit):
     windows = timer(config, images, 2, 2, 2)
@@ -64,14 +94,14 @@ def test_markdown_reports_the_ratios_and_the_ceiling():
   assert "| mlp | 33.3 | 4.0x | 40,000 | 20x |" in table   # ceiling 1 / 25%; input 40k / 2k
   assert "first execution of 93 train steps ends 11.0 s" in table
   assert "native bf16: no" in table
-  assert "Keras 3.x, 2 CPUs, Test CPU, no AVX-512, no bf16 units;" in table
+  assert "Keras 3.x, 2 CPUs, Test CPU, no avx512f, no bf16 units;" in table
 
 
 def test_machine_names_the_cpu_and_the_units_its_speed_depends_on():
   cpuinfo = "model name\t: AMD EPYC\nflags\t\t: fpu sse avx2 avx512f avx512_bf16\n"
-  assert bench.native_low_precision(cpuinfo) == {"bfloat16": True, "float16": False}
-  assert bench.native_low_precision("flags : fpu avx2") == {"bfloat16": False, "float16": False}
+  assert execution.native_low_precision(cpuinfo) == {"bfloat16": True, "float16": False}
+  assert execution.native_low_precision("flags : fpu avx2") == {"bfloat16": False, "float16": False}
   m = {"cpus": 2, "cpu": "AMD EPYC", "avx512": True, "native": {"bfloat16": True, "float16": False}}
-  assert bench.describe(m) == "2 CPUs, AMD EPYC, AVX-512, native bf16"
-  here = bench.machine()   # this machine: whatever it is, the fields the line needs are there
+  assert execution.describe(m) == "2 CPUs, AMD EPYC, avx512f, native bf16"
+  here = execution.machine()   # this machine: whatever it is, the fields the line needs are there
   assert here["cpus"] >= 1 and here["cpu"] and isinstance(here["avx512"], bool)

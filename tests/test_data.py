@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
+from conftest import smoke
+from experiments import get_config
 from gan_tf import data
-from gan_tf.config import get_config
 from gan_tf.data import DataError
 
 
@@ -28,8 +29,39 @@ def test_slices_take_the_right_images(smoke_config):
 
 def test_tfds_path_uses_tfds_load_offline_with_mock_data():
   with tfds.testing.mock_data(num_examples=40):
-    images, labels = data.load_images(get_config("smoke", dataset="mnist"), "train")
+    images, labels = data.load_images(smoke(dataset="mnist"), "train")
   assert images.shape == (40, 28, 28, 1) and images.dtype == np.uint8 and labels.shape == (40,)
+
+
+def test_without_network_tfds_is_one_line_naming_the_offline_ways(monkeypatch):
+  def offline(*args, **kwargs):
+    raise ConnectionError("Failed to resolve 'storage.googleapis.com'")   # what tfds raises, an OSError
+  monkeypatch.setattr(tfds, "load", offline)
+  with pytest.raises(DataError) as error:
+    data.load_images(smoke(dataset="mnist"))
+  message = str(error.value)
+  assert "tfds.load('mnist') failed (ConnectionError: no network?)" in message and "\n" not in message
+  assert "--data_dir=" in message and "dataset-fashion-mnist" in message and "TFDS_DATA_DIR" in message
+
+
+def test_the_data_folder_follows_the_dataset(monkeypatch, tmp_path):
+  fashion = str(tmp_path / "fashion")
+  monkeypatch.setitem(data.OFFLINE_DIRS, "fashion_mnist", fashion)
+  assert data.idx_dir(smoke()) == ""   # the offline folder is absent: tfds
+  (tmp_path / "fashion").mkdir()
+  assert data.idx_dir(smoke()) == fashion
+  assert data.idx_dir(smoke(dataset="mnist")) == ""   # not Fashion-MNIST's folder: tfds
+  assert data.idx_dir(smoke(dataset="mnist", data_dir="/x")) == "/x"
+
+
+def test_a_folder_of_another_dataset_is_refused(fashion_dir, mnist_dir):
+  with pytest.raises(DataError) as error:
+    data.load_images(get_config("mlp", dataset="mnist", data_dir=fashion_dir), "test")
+  assert str(error.value) == (f"{fashion_dir} holds fashion_mnist (by its test labels), not "
+                              "dataset='mnist': pass --dataset=fashion_mnist, or --data_dir=<a folder of "
+                              "mnist's IDX files>")
+  with pytest.raises(DataError, match="holds mnist .by its test labels., not dataset='fashion_mnist'"):
+    data.load_images(get_config("mlp", dataset="fashion_mnist", data_dir=mnist_dir), "test")
 
 
 def batches(config, images, start_step=0):
@@ -68,7 +100,7 @@ def test_order_is_a_function_of_seed_and_step(smoke_config):
 
 
 def test_fashion_mnist_files(fashion_dir):
-  config = get_config("mlp", data_dir=fashion_dir)
+  config = get_config("mlp", dataset="fashion_mnist", data_dir=fashion_dir)
   train_images, train_labels = data.load_images(config, "train")
   test_images, _ = data.load_images(config, "test")
   assert train_images.shape == (60000, 28, 28, 1) and test_images.shape == (10000, 28, 28, 1)
@@ -76,7 +108,7 @@ def test_fashion_mnist_files(fashion_dir):
 
 
 def test_mnist_test_split_only(mnist_dir):
-  config = get_config("mlp", data_dir=mnist_dir)
+  config = get_config("mlp", dataset="mnist", data_dir=mnist_dir)
   images, labels = data.load_images(config, "test[:80%]")
   assert images.shape == (8000, 28, 28, 1) and set(labels.tolist()) == set(range(10))
   with pytest.raises(DataError, match=r"Unknown split 'train'.*files here give splits \['test'\]"):

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import REPO
+from conftest import REPO, smoke, write_config
 from distributed_worker import WORKER_TIMEOUT
-from gan_tf import train
-from gan_tf.config import ConfigError, get_config
+from gan_tf import execution, train
+from gan_tf.config import ConfigError
 from gan_tf.errors import UserError
 
 WORKER = os.path.join(REPO, "tests", "distributed_worker.py")
@@ -39,14 +39,6 @@ CASES["sync_batchnorm"] = {"loss": "minimax", "optimizer": "sgd", "model": "dcga
 CASES["minibatch_stddev"] = {"loss": "minimax", "optimizer": "sgd", "minibatch_stddev": True}
 CASES["minibatch_stddev/wasserstein_gp"] = {"loss": "wasserstein_gp", "optimizer": "sgd",
                                             "minibatch_stddev": True}
-# Top-k G updates at epoch 5 of 1-step epochs: max(5 / 16, 0.5 ** 5), the global batch's 5 best of 16
-# fakes, ranked over both replicas' fakes together (gan.GAN._top_k); ranked apart, each replica would keep
-# its own best ceil(2.5) = 3.
-CASES["g_top_k"] = {"loss": "wasserstein_gp", "optimizer": "sgd", "g_top_k": 0.3125, "g_top_k_decay": 0.5,
-                    "steps_per_epoch": 1, "start_step": 5}
-# DiffAugment: each replica draws the global batch's transforms and keeps its slice, as for z
-# (gan.GAN._critic); drawn per replica instead, the replicas' images would be transformed otherwise.
-CASES["d_augment"] = {"loss": "wasserstein_gp", "optimizer": "sgd", "d_augment": "color,translation,cutout"}
 
 
 def _network_isolation():
@@ -127,7 +119,7 @@ def test_two_workers_train_as_one_and_only_the_chief_writes(idx_dir, tmp_path):
   chief_weights, other_weights = _weights(chief["weights"]), _weights(other["weights"])
   assert max(np.max(np.abs(a - b)) for a, b in zip(chief_weights, other_weights)) == 0.0
   # The same run on one device: same initial weights, global batches and noise, so the same result.
-  single = train.run(get_config("smoke", **overrides), str(tmp_path / "single"))
+  single = train.run(smoke(**overrides), str(tmp_path / "single"))
   assert max(np.max(np.abs(a - b)) for a, b in zip(chief_weights, single.generator.get_weights())) < ATOL
 
   # The shared workdir holds one writer's files; the other worker wrote to a temp dir, now removed.
@@ -143,10 +135,10 @@ def test_two_workers_train_as_one_and_only_the_chief_writes(idx_dir, tmp_path):
 
 
 def test_cpu_devices_makes_mirrored_replicate_on_cpu(idx_dir, tmp_path):
-  workdir = str(tmp_path / "run")
+  workdir = write_config(str(tmp_path / "run"), smoke(data_dir=idx_dir))
   proc = subprocess.run(
-      [sys.executable, "-m", "gan_tf.train", "--experiment=smoke", f"--data_dir={idx_dir}",
-       "--strategy=mirrored", "--cpu_devices=2", "--epochs=1", "--batch_size=48", f"--workdir={workdir}"],
+      [sys.executable, "-m", "gan_tf.train", "--strategy=mirrored", "--cpu_devices=2", "--epochs=1",
+       "--batch_size=48", f"--workdir={workdir}"],
       capture_output=True, text=True, cwd=REPO, timeout=180,
       env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
   assert proc.returncode == 0, proc.stderr[-3000:]
@@ -156,9 +148,9 @@ def test_cpu_devices_makes_mirrored_replicate_on_cpu(idx_dir, tmp_path):
 
 def test_cpu_devices_after_tf_started_is_a_clear_error():
   tf.config.list_logical_devices("CPU")   # initializes this process's devices, if nothing did yet
-  train.split_cpu(0)
-  train.split_cpu(len(tf.config.list_logical_devices("CPU")))   # already so: nothing to do
+  execution.split_cpu(0)
+  execution.split_cpu(len(tf.config.list_logical_devices("CPU")))   # already so: nothing to do
   with pytest.raises(UserError, match="already initialized"):
-    train.split_cpu(len(tf.config.list_logical_devices("CPU")) + 1)
+    execution.split_cpu(len(tf.config.list_logical_devices("CPU")) + 1)
   with pytest.raises(ConfigError, match="cpu_devices"):
-    get_config("smoke", cpu_devices=-1)
+    smoke(cpu_devices=-1)

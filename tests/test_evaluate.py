@@ -13,12 +13,15 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from gan_tf import data, evaluate, export, models, train
-from gan_tf.config import get_config
+from conftest import smoke
+from gan_tf import data, evaluator as evaluator_lib, export, metrics, models, rundir, sampling
+from gan_tf.callbacks import EvaluationCallback
+from gan_tf.gan import build_gan
+
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Seconds, not minutes: the network and its training are as small as still learns the synthetic classes.
-TINY = evaluate.EvaluatorSpec(widths=(4, 8), features=16, shift=0, steps=30, batch_size=32)
+TINY = evaluator_lib.EvaluatorSpec(widths=(4, 8), features=16, shift=0, steps=30, batch_size=32)
 
 
 def _write_idx(path, array):
@@ -43,8 +46,8 @@ def _synthetic_data(folder, counts=(("train", 300), ("t10k", 100)), seed=0):
   return str(folder)
 
 
-def _config(data_dir):
-  return get_config("smoke").replace(data_dir=data_dir, dataset="mnist")
+def _config(data_dir, dataset="mnist"):
+  return smoke(data_dir=data_dir, dataset=dataset)
 
 
 def _constant_generator(config, value=0.5):
@@ -52,7 +55,7 @@ def _constant_generator(config, value=0.5):
   z = keras.Input((config.latent_dim,))
   x = keras.layers.Dense(28 * 28, kernel_initializer="zeros",
                          bias_initializer=keras.initializers.Constant(value), activation="tanh")(z)
-  return keras.Model(z, keras.layers.Reshape(config.image_shape)(x))
+  return keras.Model(z, keras.layers.Reshape(models.IMAGE_SHAPE)(x))
 
 
 @pytest.fixture(scope="module")
@@ -61,9 +64,9 @@ def synthetic(tmp_path_factory):
   folder = tmp_path_factory.mktemp("evaluate")
   config = _config(_synthetic_data(folder / "data"))
   cache = str(folder / "cache")
-  evaluator = evaluate.load_evaluator(config, cache, TINY)
+  evaluator = evaluator_lib.load_evaluator(config, cache, TINY)
   # The command line uses the default spec; a tiny model under its key stands in for minutes of training.
-  evaluate.save_evaluator(evaluator, *evaluate.evaluator_paths(config, cache))
+  evaluator_lib.save_evaluator(evaluator, *evaluator_lib.evaluator_paths(config, cache))
   return types.SimpleNamespace(config=config, cache=cache, evaluator=evaluator, folder=folder)
 
 
@@ -71,19 +74,19 @@ def synthetic(tmp_path_factory):
 
 def test_frechet_distance_of_identical_sets_is_zero():
   x = np.random.default_rng(0).normal(size=(500, 16))
-  assert evaluate.frechet_distance(x, x) == pytest.approx(0.0, abs=1e-9)
+  assert metrics.frechet_distance(x, x) == pytest.approx(0.0, abs=1e-9)
 
 
 def test_frechet_distance_of_diagonal_gaussians_is_closed_form():
   m1, m2 = np.array([0.0, 1.0, -2.0]), np.array([1.0, 1.0, 0.5])
   s1, s2 = np.array([1.0, 4.0, 0.25]), np.array([9.0, 1.0, 0.25])
   expected = np.sum((m1 - m2) ** 2) + np.sum(s1 + s2 - 2 * np.sqrt(s1 * s2))   # 7.25 + 5
-  assert evaluate.gaussian_frechet_distance(m1, np.diag(s1), m2, np.diag(s2)) == pytest.approx(
+  assert metrics.gaussian_frechet_distance(m1, np.diag(s1), m2, np.diag(s2)) == pytest.approx(
       expected, rel=1e-12)
   rng = np.random.default_rng(1)
   x = m1 + np.sqrt(s1) * rng.standard_normal((200_000, 3))
   y = m2 + np.sqrt(s2) * rng.standard_normal((200_000, 3))
-  assert evaluate.frechet_distance(x, y) == pytest.approx(expected, rel=0.01)
+  assert metrics.frechet_distance(x, y) == pytest.approx(expected, rel=0.01)
 
 
 def test_frechet_distance_of_scaled_full_covariance_is_closed_form():
@@ -91,59 +94,59 @@ def test_frechet_distance_of_scaled_full_covariance_is_closed_form():
   a = np.random.default_rng(2).normal(size=(6, 6))
   c1 = a @ a.T
   m1, m2 = np.zeros(6), np.full(6, 0.5)
-  assert evaluate.gaussian_frechet_distance(m1, c1, m2, 9.0 * c1) == pytest.approx(
+  assert metrics.gaussian_frechet_distance(m1, c1, m2, 9.0 * c1) == pytest.approx(
       6 * 0.25 + 4.0 * np.trace(c1), rel=1e-10)
 
 
 def test_kid_of_same_distribution_is_near_zero_and_of_shifted_one_positive():
   rng = np.random.default_rng(3)
   x, y = rng.normal(size=(2000, 8)), rng.normal(size=(2000, 8))
-  same_mean, same_std = evaluate.kid(x, y, subsets=10, subset_size=500)
-  shifted_mean, _ = evaluate.kid(x, y + 1.0, subsets=10, subset_size=500)
+  same_mean, same_std = metrics.kid(x, y, subsets=10, subset_size=500)
+  shifted_mean, _ = metrics.kid(x, y + 1.0, subsets=10, subset_size=500)
   assert abs(same_mean) < 3 * same_std + 1e-3   # unbiased: zero in expectation
   assert shifted_mean > 0.1 and shifted_mean > 20 * abs(same_mean)
 
 
 def test_classifier_score_is_num_classes_for_confident_uniform_predictions_and_one_for_identical():
-  assert evaluate.classifier_score(np.tile(np.eye(10), (7, 1))) == pytest.approx(10.0, rel=1e-12)
+  assert metrics.classifier_score(np.tile(np.eye(10), (7, 1))) == pytest.approx(10.0, rel=1e-12)
   identical = np.tile(np.linspace(1, 2, 10) / np.linspace(1, 2, 10).sum(), (50, 1))
-  assert evaluate.classifier_score(identical) == pytest.approx(1.0, rel=1e-12)
-  assert evaluate.classifier_score(evaluate.softmax(np.zeros((5, 10)))) == pytest.approx(1.0)
+  assert metrics.classifier_score(identical) == pytest.approx(1.0, rel=1e-12)
+  assert metrics.classifier_score(metrics.softmax(np.zeros((5, 10)))) == pytest.approx(1.0)
 
 
 def test_classifier_score_factors_separate_class_balance_from_sample_clarity():
   confident = np.tile(np.eye(10), (7, 1))
-  assert evaluate.classifier_score_factors(confident) == pytest.approx((10.0, 1.0), rel=1e-12)
+  assert metrics.classifier_score_factors(confident) == pytest.approx((10.0, 1.0), rel=1e-12)
   # Every sample a 50/50 blend of two classes, the pairs cycling over all 10: balanced, two classes each.
   blends = (np.eye(10) + np.roll(np.eye(10), 1, axis=1)) / 2
-  assert evaluate.classifier_score_factors(blends) == pytest.approx((10.0, 2.0), rel=1e-12)
-  assert evaluate.classifier_score(blends) == pytest.approx(5.0, rel=1e-12)
+  assert metrics.classifier_score_factors(blends) == pytest.approx((10.0, 2.0), rel=1e-12)
+  assert metrics.classifier_score(blends) == pytest.approx(5.0, rel=1e-12)
   # Confident samples of two classes only, 3:1: exp of the entropy of (0.75, 0.25), one class per sample.
   lopsided = np.eye(10)[[0, 0, 0, 1] * 5]
   expected = np.exp(-(0.75 * np.log(0.75) + 0.25 * np.log(0.25)))
-  assert evaluate.classifier_score_factors(lopsided) == pytest.approx((expected, 1.0), rel=1e-12)
-  p = evaluate.softmax(np.random.default_rng(5).normal(size=(200, 10)) * 3)
-  effective, per_sample = evaluate.classifier_score_factors(p)
+  assert metrics.classifier_score_factors(lopsided) == pytest.approx((expected, 1.0), rel=1e-12)
+  p = metrics.softmax(np.random.default_rng(5).normal(size=(200, 10)) * 3)
+  effective, per_sample = metrics.classifier_score_factors(p)
   marginal = p.mean(axis=0)
   kl = (p * (np.log(p) - np.log(marginal))).sum(axis=1).mean()   # the score's own definition, by hand
-  assert effective / per_sample == pytest.approx(np.exp(kl), rel=1e-12) == evaluate.classifier_score(p)
+  assert effective / per_sample == pytest.approx(np.exp(kl), rel=1e-12) == metrics.classifier_score(p)
   assert 1.0 < per_sample < effective <= 10.0
 
 
 def test_class_histogram_sums_to_n_and_one_class_covers_one():
   logits = np.random.default_rng(4).normal(size=(300, 10))
-  histogram = evaluate.class_histogram(logits, 10)
+  histogram = metrics.class_histogram(logits, 10)
   assert histogram.sum() == 300 and len(histogram) == 10
   one_class = np.zeros((40, 10))
   one_class[:, 3] = 5.0
-  assert evaluate.class_histogram(one_class, 10).tolist() == [0, 0, 0, 40, 0, 0, 0, 0, 0, 0]
-  assert evaluate.mode_coverage(evaluate.class_histogram(one_class, 10)) == 1
+  assert metrics.class_histogram(one_class, 10).tolist() == [0, 0, 0, 40, 0, 0, 0, 0, 0, 0]
+  assert metrics.mode_coverage(metrics.class_histogram(one_class, 10)) == 1
 
 
 def test_mode_coverage_counts_classes_at_or_above_two_percent():
-  assert evaluate.mode_coverage([98, 2, 0]) == 2
-  assert evaluate.mode_coverage([99, 1, 0]) == 1
-  assert evaluate.mode_coverage([10] * 10) == 10
+  assert metrics.mode_coverage([98, 2, 0]) == 2
+  assert metrics.mode_coverage([99, 1, 0]) == 1
+  assert metrics.mode_coverage([10] * 10) == 10
 
 
 # --- the evaluator and its cache ---------------------------------------------------------------------
@@ -151,14 +154,15 @@ def test_mode_coverage_counts_classes_at_or_above_two_percent():
 def test_evaluator_is_trained_once_then_loaded_from_cache(tmp_path, monkeypatch):
   config = _config(_synthetic_data(tmp_path / "data"))
   trainings = []
-  train = evaluate.train_classifier
-  monkeypatch.setattr(evaluate, "train_classifier", lambda *a, **k: trainings.append(1) or train(*a, **k))
-  first = evaluate.load_evaluator(config, str(tmp_path / "cache"), TINY)
-  model_path, info_path = evaluate.evaluator_paths(config, str(tmp_path / "cache"), TINY)
+  train = evaluator_lib.train_classifier
+  monkeypatch.setattr(evaluator_lib, "train_classifier",
+                      lambda *a, **k: trainings.append(1) or train(*a, **k))
+  first = evaluator_lib.load_evaluator(config, str(tmp_path / "cache"), TINY)
+  model_path, info_path = evaluator_lib.evaluator_paths(config, str(tmp_path / "cache"), TINY)
   assert first.info["trained_now"] and os.path.exists(model_path) and os.path.exists(info_path)
   assert first.info["train_split"] == "train" and first.info["eval_split"] == "test"
   assert first.info["test_accuracy"] > 0.5   # the squares are easy; chance is 0.1
-  second = evaluate.load_evaluator(config, str(tmp_path / "cache"), TINY)
+  second = evaluator_lib.load_evaluator(config, str(tmp_path / "cache"), TINY)
   assert len(trainings) == 1 and not second.info["trained_now"]
   images = np.random.default_rng(5).integers(0, 256, (7, 28, 28, 1), dtype=np.uint8)
   for a, b in zip(first.embed(images), second.embed(images)):
@@ -166,33 +170,34 @@ def test_evaluator_is_trained_once_then_loaded_from_cache(tmp_path, monkeypatch)
   features, logits = second.embed(images)
   assert features.shape == (7, 16) and logits.shape == (7, 10) and features.dtype == np.float64
   # Another spec is another evaluator.
-  assert evaluate.evaluator_paths(config, "c", TINY) != evaluate.evaluator_paths(config, "c")
+  assert evaluator_lib.evaluator_paths(config, "c", TINY) != evaluator_lib.evaluator_paths(config, "c")
 
 
 def test_test_only_data_dir_trains_on_first_80_percent_and_says_so(tmp_path):
   config = _config(_synthetic_data(tmp_path / "data", counts=(("t10k", 250),)))
-  assert evaluate.evaluator_splits(config) == ("test[:80%]", "test[80%:]")
-  assert evaluate.default_spec(config) == evaluate.SMALL_DATA_SPEC
-  info = evaluate.load_evaluator(config, str(tmp_path / "cache"), TINY).info
+  assert evaluator_lib.evaluator_splits(config) == ("test[:80%]", "test[80%:]")
+  assert evaluator_lib.default_spec(config) == evaluator_lib.SMALL_DATA_SPEC
+  info = evaluator_lib.load_evaluator(config, str(tmp_path / "cache"), TINY).info
   assert (info["train_split"], info["train_examples"]) == ("test[:80%]", 200)
   assert (info["eval_split"], info["eval_examples"]) == ("test[80%:]", 50)
 
 
 def test_cache_dir_defaults_to_environment_variable(monkeypatch):
-  monkeypatch.setenv(evaluate.CACHE_ENV, "/somewhere")
-  assert evaluate.default_cache_dir() == "/somewhere"
-  monkeypatch.delenv(evaluate.CACHE_ENV)
-  assert evaluate.default_cache_dir().endswith(os.path.join(".cache", "gan_tf", "evaluators"))
+  monkeypatch.setenv(evaluator_lib.CACHE_ENV, "/somewhere")
+  assert evaluator_lib.default_cache_dir() == "/somewhere"
+  monkeypatch.delenv(evaluator_lib.CACHE_ENV)
+  assert evaluator_lib.default_cache_dir().endswith(os.path.join(".cache", "gan_tf", "evaluators"))
 
 
-def test_evaluate_images_of_real_data_against_itself_is_the_best_case(synthetic):
+def test_real_data_against_itself_is_the_best_case(synthetic):
   reference, _ = data.load_images(synthetic.config, "test")
-  figures = evaluate.evaluate_images(synthetic.evaluator, reference, reference, kid_subset_size=50)
+  embed = synthetic.evaluator.embed
+  figures = metrics.compare_embeddings(embed(reference), embed(reference), kid_subset_size=50)
   assert figures["frechet_features"] == pytest.approx(0.0, abs=1e-6)
   assert figures["frechet_logits"] == pytest.approx(0.0, abs=1e-6)
   assert sum(figures["histogram"]) == figures["n"] == 100
-  collapsed = evaluate.evaluate_images(synthetic.evaluator, np.repeat(reference[:1], 100, axis=0),
-                                       reference, kid_subset_size=50)
+  collapsed = metrics.compare_embeddings(embed(np.repeat(reference[:1], 100, axis=0)), embed(reference),
+                                         kid_subset_size=50)
   assert collapsed["coverage"] == 1 and collapsed["classifier_score"] == pytest.approx(1.0)
   assert collapsed["effective_classes"] == pytest.approx(collapsed["classes_per_sample"])   # one p(y|x)
   assert collapsed["frechet_features"] > 1.0 and collapsed["kid_mean"] > figures["kid_mean"]
@@ -211,12 +216,12 @@ def test_in_memory_samples_equal_the_saved_models(synthetic, tmp_path):
   config = synthetic.config
   generator, _ = models.build_models(config)
   export.export_generator(generator, config, str(tmp_path / "saved_model"))
-  in_memory = evaluate.sample_generator(generator, config, n=25, seed=4, batch_size=10)
-  exported = evaluate.sample_saved_model(str(tmp_path / "saved_model"), n=25, seed=4, batch_size=10)
+  in_memory = sampling.sample(generator, config.noise, n=25, seed=4, batch_size=10)
+  exported = export.sample_saved_model(str(tmp_path / "saved_model"), n=25, seed=4, batch_size=10)
   assert in_memory.shape == (25, 28, 28, 1) and in_memory.dtype == np.uint8
   assert np.abs(in_memory.astype(int) - exported.astype(int)).max() <= 1   # rounding at .5 only
-  assert evaluate.saved_model_config(str(tmp_path / "saved_model")) == config
-  other_seed = evaluate.sample_generator(generator, config, n=25, seed=5, batch_size=10)
+  assert export.saved_model_config(str(tmp_path / "saved_model")) == config
+  other_seed = sampling.sample(generator, config.noise, n=25, seed=5, batch_size=10)
   assert not np.array_equal(in_memory, other_seed)
 
 
@@ -229,7 +234,7 @@ def _cli(*args, cache):
 def test_command_line_prints_one_json_line_for_a_run(synthetic, tmp_path):
   config = synthetic.config
   generator, _ = models.build_models(config)
-  export.export_generator(generator, config, str(tmp_path / "run" / export.EXPORT_DIR))
+  export.export_generator(generator, config, str(tmp_path / "run" / rundir.EXPORT_DIR))
   result = _cli(f"--run={tmp_path / 'run'}", "--n=60", "--seed=2", cache=synthetic.cache)
   assert result.returncode == 0, result.stderr
   lines = result.stdout.strip().splitlines()
@@ -237,8 +242,7 @@ def test_command_line_prints_one_json_line_for_a_run(synthetic, tmp_path):
   figures = json.loads(lines[0])
   assert figures["n"] == 60 and sum(figures["histogram"]) == 60 and figures["seed"] == 2
   assert figures["data_dir"] == config.data_dir and figures["reference_split"] == "test"
-  # The data read, named by its folder: config.dataset ("mnist" here) names a tfds set, unused with data_dir.
-  assert figures["dataset"] == os.path.basename(config.data_dir) != config.dataset
+  assert figures["dataset"] == config.dataset == "mnist"
   assert figures["real_floor"]["n"] == 60 and figures["real_floor"]["real_split"] == "train"
   assert not figures["evaluator"]["trained_now"]   # the fixture's cached model, no training
   for name in ("classifier_score", "effective_classes", "classes_per_sample", "frechet_features",
@@ -262,11 +266,11 @@ def _scalar_tags(folder):
 
 def test_evaluation_callback_logs_eval_scalars_during_fit(synthetic, tmp_path):
   config = synthetic.config
-  gan, _ = train.build_gan(config)
+  gan = build_gan(config)
   images, _ = data.load_images(config)
   writer = tf.summary.create_file_writer(str(tmp_path / "events"))
-  callback = evaluate.EvaluationCallback(config, every_epochs=2, n=50, writer=writer,
-                                         cache_dir=synthetic.cache, spec=TINY)
+  callback = EvaluationCallback(config, every_epochs=2, n=50, writer=writer, cache_dir=synthetic.cache,
+                                spec=TINY)
   gan.fit(data.make_dataset(config, images), epochs=3, steps_per_epoch=2, callbacks=[callback], verbose=0)
   assert list(callback.results) == [2]   # epochs 1 and 3 are not multiples of 2
   assert sum(callback.results[2]["histogram"]) == 50
@@ -277,8 +281,8 @@ def test_evaluation_callback_logs_eval_scalars_during_fit(synthetic, tmp_path):
 
 
 def test_evaluation_callback_warns_when_samples_collapse_to_one_class(synthetic, caplog):
-  callback = evaluate.EvaluationCallback(synthetic.config, every_epochs=1, n=50,
-                                         cache_dir=synthetic.cache, spec=TINY)
+  callback = EvaluationCallback(synthetic.config, every_epochs=1, n=50, cache_dir=synthetic.cache,
+                                spec=TINY)
   callback.set_model(types.SimpleNamespace(sampler=_constant_generator(synthetic.config)))
   callback.on_train_begin()
   with caplog.at_level(logging.WARNING):
@@ -288,47 +292,47 @@ def test_evaluation_callback_warns_when_samples_collapse_to_one_class(synthetic,
 
 # --- real data, where present ------------------------------------------------------------------------
 
-def _real_dir(env, default):
+def _real_config(env, default, dataset):
   path = os.environ.get(env) or default
   if not os.path.exists(os.path.join(path, "t10k-images-idx3-ubyte.gz")):
     pytest.skip(f"no IDX files at {path}; set {env} to a folder holding them")
-  return path
+  return _config(path, dataset)
 
 
-MNIST = ("GAN_TF_MNIST", os.path.join(REPO, "..", "shared", "data", "mnist"))
-FASHION = ("GAN_TF_FASHION_MNIST", "/usr/share/datasets/fashion-mnist")
+MNIST = ("GAN_TF_MNIST", os.path.join(REPO, "..", "shared", "data", "mnist"), "mnist")
+FASHION = ("GAN_TF_FASHION_MNIST", "/usr/share/datasets/fashion-mnist", "fashion_mnist")
 
 
 def test_mnist_test_only_folder_splits_8000_and_2000():
-  config = _config(_real_dir(*MNIST))
-  train_split, eval_split = evaluate.evaluator_splits(config)
+  config = _real_config(*MNIST)
+  train_split, eval_split = evaluator_lib.evaluator_splits(config)
   assert len(data.load_images(config, train_split)[0]) == 8000
   assert len(data.load_images(config, eval_split)[0]) == 2000
 
 
 def test_pixel_frechet_distance_separates_datasets():
-  fashion, _ = data.load_images(_config(_real_dir(*FASHION)), "test")
-  mnist, _ = data.load_images(_config(_real_dir(*MNIST)), "test")
+  fashion, _ = data.load_images(_real_config(*FASHION), "test")
+  mnist, _ = data.load_images(_real_config(*MNIST), "test")
   pixels = lambda images: images.reshape(len(images), -1)[:, ::4] / 255.0   # 196-d: quick, still telling
-  same = evaluate.frechet_distance(pixels(fashion[:5000]), pixels(fashion[5000:]))
-  other = evaluate.frechet_distance(pixels(fashion[:5000]), pixels(mnist[5000:]))
+  same = metrics.frechet_distance(pixels(fashion[:5000]), pixels(fashion[5000:]))
+  other = metrics.frechet_distance(pixels(fashion[:5000]), pixels(mnist[5000:]))
   assert other > 10 * same
 
 
-# Set by .ci/run, so a fresh CI machine trains (about 2 min each on 2 AVX-512 cores) and checks them.
+# Set by .ci/run, so a fresh CI machine trains them (minutes) and checks them.
 TRAIN_EVALUATORS_ENV = "GAN_TF_TRAIN_EVALUATORS"
 
 
 @pytest.mark.parametrize("dataset, target", [(FASHION, 0.91), (MNIST, 0.99)])
 def test_real_evaluator_meets_its_accuracy_target(dataset, target):
-  config = _config(_real_dir(*dataset))
-  model_path, info_path = evaluate.evaluator_paths(config)
+  config = _real_config(*dataset)
+  model_path, info_path = evaluator_lib.evaluator_paths(config)
   if not os.path.exists(info_path):
     if os.environ.get(TRAIN_EVALUATORS_ENV) != "1":
       pytest.skip(f"no cached evaluator at {model_path}; set {TRAIN_EVALUATORS_ENV}=1 to train it here "
                   f"(minutes), or: python -m gan_tf.evaluate --model=... --data_dir={config.data_dir}")
-    evaluate.load_evaluator(config)   # trains and caches it
-  cached = evaluate.load_evaluator(config)
+    evaluator_lib.load_evaluator(config)   # trains and caches it
+  cached = evaluator_lib.load_evaluator(config)
   assert not cached.info["trained_now"] and cached.info["test_accuracy"] >= target
   images, labels = data.load_images(config, cached.info["eval_split"])
-  assert evaluate.accuracy(cached, images, labels) >= target
+  assert evaluator_lib.accuracy(cached, images, labels) >= target

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import REPO
-from gan_tf import export, files, train
+from conftest import REPO, smoke, write_idx_split
+from gan_tf import export, files, rundir, train
 
 LOADER = r"""
 import json, sys
@@ -32,16 +32,14 @@ print(json.dumps({
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, request):
-  from conftest import write_idx_split
-  from gan_tf.config import get_config
+def trained(tmp_path_factory):
   folder = tmp_path_factory.mktemp("data")
   rng = np.random.default_rng(0)
   write_idx_split(str(folder), "train", rng.integers(0, 255, (64, 28, 28)), np.zeros(64))
   workdir = str(tmp_path_factory.mktemp("run"))
-  config = get_config("smoke", data_dir=str(folder), epochs=1, model="dcgan_tutorial")
+  config = smoke(data_dir=str(folder), epochs=1, model="dcgan_tutorial")
   gan = train.run(config, workdir)
-  return config, gan, os.path.join(workdir, export.EXPORT_DIR)
+  return config, gan, os.path.join(workdir, rundir.EXPORT_DIR)
 
 
 def test_export_serves_in_a_process_without_gan_tf(trained, tmp_path):
@@ -114,9 +112,11 @@ def test_export_replaces_a_previous_model_whole(trained, tmp_path):
   config, gan, _ = trained
   path = str(tmp_path / "model")
   export.export_generator(gan.generator, config, path)
-  export.export_generator(gan.generator, config, path)
-  assert sorted(os.listdir(tmp_path)) == ["model"]
-  assert tf.saved_model.load(path).signatures["sample"] is not None
+  open(os.path.join(path, "stale.txt"), "w").close()   # a file of the old model's only
+  export.export_generator(gan.generator, config.replace(name="second"), path)
+  assert sorted(os.listdir(tmp_path)) == ["model"]   # no temporary or old folder left beside it
+  assert not os.path.exists(os.path.join(path, "stale.txt"))
+  assert tf.saved_model.load(path).signatures["metadata"]()["experiment"].numpy() == b"second"
 
 
 def test_export_and_written_files_follow_the_umask(trained, tmp_path):

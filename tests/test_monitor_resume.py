@@ -11,8 +11,8 @@ import pytest
 import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
-from conftest import REPO
-from gan_tf import train
+from conftest import REPO, smoke, write_config
+from gan_tf import rundir, train
 
 STEP_TAGS = {"d_loss", "g_loss", "d_real", "d_fake", "images_per_second", "learning_rate/d",
              "learning_rate/g"}
@@ -48,8 +48,8 @@ def test_tensorboard_scalars_and_images_at_global_steps(smoke_config, tmp_path):
 
 
 def _train_process(workdir, idx_dir, epochs):
-  args = [sys.executable, "-m", "gan_tf.train", "--experiment=smoke", f"--data_dir={idx_dir}",
-          f"--workdir={workdir}", f"--epochs={epochs}", "--sample_every=1000", "--checkpoint_every=3"]
+  write_config(workdir, smoke(data_dir=idx_dir, epochs=epochs, sample_every=1000, checkpoint_every=3))
+  args = [sys.executable, "-m", "gan_tf.train", f"--workdir={workdir}"]
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
   return subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                           text=True)
@@ -75,7 +75,7 @@ def test_sigkill_at_any_moment_resumes_with_a_loadable_checkpoint(idx_dir, tmp_p
     step = _latest_step(workdir)
     assert step > start_step, "the run made no checkpoint before it was killed"
     kills.append(step)
-    train.restore_generator(workdir)   # every surviving latest checkpoint loads
+    rundir.restore_generator(workdir)   # every surviving latest checkpoint loads
   assert kills == sorted(kills)
   process = _train_process(workdir, idx_dir, epochs)
   _, stderr = process.communicate(timeout=600)

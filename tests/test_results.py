@@ -1,4 +1,4 @@
-"""experiments/results.py: a finished row (run folder or committed record) is reused only while its config
+"""gan_tf/results.py: a finished row (run folder or committed record) is reused only while its config
 is the row's config, and a rewrite never drops a reported row's figures."""
 import json
 import os
@@ -6,15 +6,14 @@ import shutil
 
 import pytest
 
-from experiments import results
-from gan_tf import train
+from gan_tf import results, rundir
 from gan_tf.errors import UserError
 
 
 def _finished(runs_dir, row, config):
   workdir = os.path.join(runs_dir, row.id)
   os.makedirs(workdir)
-  with open(os.path.join(workdir, train.CONFIG_FILE), "w") as f:
+  with open(os.path.join(workdir, rundir.CONFIG_FILE), "w") as f:
     f.write(config.to_json())
   with open(os.path.join(workdir, "results.json"), "w") as f:
     json.dump({"figures": {"classifier_score": 4.2}}, f)
@@ -62,11 +61,11 @@ def _result(machine=None):
 def test_results_name_the_machine_their_wall_times_come_from():
   a, b = "mlp-fashion-50-default", "mlp_small-fashion-50-default"
   one = results.markdown({a: _result("CPU A"), b: _result("CPU A")}, {}, 10)
-  assert "wall time on 2 CPUs, CPU A, AVX-512, native bf16." in one
+  assert "wall time on 2 CPUs, CPU A, avx512f, native bf16." in one
   assert "(trained on" not in one
   two = results.markdown({a: _result("CPU A"), b: _result()}, {}, 10)
   assert "wall time on the machine named in each row's Settings line" in two
-  assert f"- `{a}`: `" in two and "(trained on 2 CPUs, CPU A, AVX-512, native bf16)" in two
+  assert f"- `{a}`: `" in two and "(trained on 2 CPUs, CPU A, avx512f, native bf16)" in two
   assert "(trained on a machine not recorded)" in two
   assert f"| {a} | 50 | 1.5 min | 7.00 |  | 5.00 | 0.0500 | 10 |" in two
   averaged = dict(_result("CPU A"), live_figures={"classifier_score": 6.5})

@@ -11,7 +11,9 @@ import tensorflow as tf
 from PIL import Image
 
 from conftest import REPO
-from gan_tf import train
+from experiments import get_config
+from gan_tf import rundir, train
+from gan_tf.gan import build_gan
 from gan_tf.config import Config
 
 
@@ -36,7 +38,7 @@ def test_smoke_run_leaves_samples_checkpoints_events_and_a_saved_model(smoke_con
   assert grid.size == (2 * (2 * 30 + 2),) * 2   # 2x2 grid of 28 px + 2 px padding, enlarged 2x
   assert Image.open(os.path.join(workdir, "samples", "progress.gif")).n_frames == 3
   checkpoints = os.path.join(workdir, "checkpoints")
-  assert os.path.basename(train.tf.train.latest_checkpoint(checkpoints)) == "ckpt-12"
+  assert os.path.basename(tf.train.latest_checkpoint(checkpoints)) == "ckpt-12"
   assert glob.glob(os.path.join(workdir, "train", "events.out.tfevents.*"))
   assert glob.glob(os.path.join(workdir, "gan", "events.out.tfevents.*"))
   assert os.path.exists(os.path.join(workdir, "saved_model", "saved_model.pb"))
@@ -53,32 +55,32 @@ def test_rerun_into_the_same_workdir_resumes(smoke_config, tmp_path):
 def test_resume_with_another_architecture_names_the_mismatch(smoke_config, tmp_path):
   workdir = str(tmp_path / "run")
   train.run(smoke_config.replace(epochs=1), workdir)
-  with pytest.raises(train.ResumeError, match="latent_dim: checkpoint has 100, config has 64"):
+  with pytest.raises(rundir.ResumeError, match="latent_dim: checkpoint has 100, config has 64"):
     train.run(smoke_config.replace(latent_dim=64), workdir)
 
 
 def test_resume_with_or_without_the_weight_average_names_the_mismatch(smoke_config, tmp_path):
   workdir = str(tmp_path / "run")
   train.run(smoke_config.replace(epochs=1), workdir)
-  with pytest.raises(train.ResumeError, match="g_ema: checkpoint has 0.0 .averaged generator none., "
+  with pytest.raises(rundir.ResumeError, match="g_ema: checkpoint has 0.0 .averaged generator none., "
                                               "config has 0.99"):
     train.run(smoke_config.replace(g_ema=0.99), workdir)
 
 
 def test_linear_lr_decay_falls_to_zero_over_the_run_and_a_resume_cannot_drop_it(smoke_config, tmp_path):
   config = smoke_config.replace(lr_decay="linear", d_steps=2, d_learning_rate=1e-3, g_learning_rate=2e-3)
-  gan, _ = train.build_gan(config, steps_per_epoch=6)   # 2 epochs: 12 G updates, 2 * 12 D updates
+  gan = build_gan(config, steps_per_epoch=6)   # 2 epochs: 12 G updates, 2 * 12 D updates
   gan.g_optimizer.iterations.assign(3)
   gan.d_optimizer.iterations.assign(18)
   assert float(gan.g_optimizer.learning_rate) == pytest.approx(2e-3 * 9 / 12)
   assert float(gan.d_optimizer.learning_rate) == pytest.approx(1e-3 * 6 / 24)
-  gan, _ = train.build_gan(config.replace(g_steps=3), steps_per_epoch=6)   # 3 * 12 G updates
+  gan = build_gan(config.replace(g_steps=3), steps_per_epoch=6)   # 3 * 12 G updates
   gan.g_optimizer.iterations.assign(27)
   assert float(gan.g_optimizer.learning_rate) == pytest.approx(2e-3 * 9 / 36)
   workdir = str(tmp_path / "run")
   gan = train.run(smoke_config.replace(lr_decay="linear"), workdir)   # 12 steps of 12
   assert float(gan.g_optimizer.learning_rate) == 0.0 and float(gan.d_optimizer.learning_rate) == 0.0
-  with pytest.raises(train.ResumeError, match="lr_decay: checkpoint has 'linear', config has 'constant'"):
+  with pytest.raises(rundir.ResumeError, match="lr_decay: checkpoint has 'linear', config has 'constant'"):
     train.run(smoke_config.replace(epochs=3), workdir)
 
 
@@ -87,9 +89,9 @@ def test_sampler_export_and_restore_use_the_weight_average(smoke_config, tmp_pat
   gan = train.run(smoke_config.replace(g_ema=0.9), workdir)
   average, live = gan.g_average.get_weights(), gan.generator.get_weights()
   assert not np.array_equal(average[0], live[0])
-  _, restored = train.restore_generator(workdir)
+  _, restored = rundir.restore_generator(workdir)
   assert all(np.array_equal(a, r) for a, r in zip(average, restored.get_weights()))
-  _, restored_live = train.restore_generator(workdir, live=True)   # make eval ARGS=--live
+  _, restored_live = rundir.restore_generator(workdir, live=True)   # make eval ARGS=--live
   assert all(np.array_equal(g, r) for g, r in zip(live, restored_live.get_weights()))
   z = np.random.default_rng(0).uniform(-1, 1, (4, 100)).astype(np.float32)
   exported = tf.saved_model.load(os.path.join(workdir, "saved_model"))
@@ -105,12 +107,13 @@ def test_plateau_rule_stops_when_both_losses_are_flat(smoke_config, tmp_path):
 
 
 def test_cli_trains_and_writes_under_runs_dir(idx_dir, tmp_path):
-  result = run_cli("--experiment=smoke", f"--data_dir={idx_dir}", "--epochs=1",
-                   f"--runs_dir={tmp_path}")
+  result = run_cli("--experiment=mlp_small", f"--data_dir={idx_dir}", "--epochs=1", "--batch_size=16",
+                   "--steps_per_execution=1", "--jit_compile=false", f"--runs_dir={tmp_path}")
   assert result.returncode == 0, result.stderr[-2000:]
-  runs = glob.glob(str(tmp_path / "smoke-*"))
+  runs = glob.glob(str(tmp_path / "mlp_small-*"))
   assert len(runs) == 1
-  assert json.load(open(os.path.join(runs[0], "config.json")))["epochs"] == 1
+  saved = json.load(open(os.path.join(runs[0], "config.json")))
+  assert (saved["epochs"], saved["batch_size"], saved["loss"]) == (1, 16, get_config("mlp_small").loss)
 
 
 def test_cli_setting_source_trains_with_the_sources_setting_and_flags_still_win(tmp_path):
@@ -131,7 +134,7 @@ def test_cli_setting_source_trains_with_the_sources_setting_and_flags_still_win(
 ])
 def test_cli_bad_input_is_one_line_exit_2_and_no_run_folder(args, words, idx_dir, tmp_path):
   runs = tmp_path / "runs"
-  base = ["--experiment=smoke", f"--data_dir={idx_dir}", f"--runs_dir={runs}"]
+  base = ["--experiment=mlp_small", f"--data_dir={idx_dir}", f"--runs_dir={runs}"]
   result = run_cli(*base, *args)
   assert result.returncode == 2
   # TensorFlow's own import banner (CUDA probe lines) may come first; ours is one line, the last.

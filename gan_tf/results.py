@@ -1,32 +1,32 @@
-"""Regenerates experiments/RESULTS.md: each row trained by its config, then scored by gan_tf.evaluate.
+"""Regenerates experiments/RESULTS.md: each row trained by its config, then scored like `make eval`.
 
-Run: `make results` (all rows; each row's run folder is reused when finished, resumed when not), or
-`python -m experiments.results --rows=mlp-fashion-50-source,mlp-fashion-50-default`, or `--report_only`, or
-`--rescore --rows=...` (score finished runs again from their checkpoints). Each finished row leaves a
-record, experiments/results/<row>.json (its figures and the config it was trained with), beside its grid:
-committed, it lets a clone without runs/ rewrite the report, and a changed default still refuses it.
-Rows not yet run are listed as such; a rewrite that would drop a reported row's figures is refused; no
-figure in RESULTS.md is typed by hand.
+Run: `make results` (all rows; a finished row is reused, an unfinished one resumed), `ARGS=--rows=ID,...`,
+`--report_only` or `--rescore --rows=...`. Each finished row leaves a record beside its sample grid,
+experiments/results/<row>.json (its figures and the config it was trained with), and the real-data floors
+theirs (floors.json): committed, they let a clone without runs/ rewrite the report, while a changed
+default refuses the stale row. No figure in RESULTS.md is typed by hand.
 """
 import dataclasses
 import json
 import os
 import time
 
-import tensorflow as tf
 from absl import app, flags, logging
 
-from gan_tf import bench, data, evaluate, files, images, train
-from gan_tf.config import Config, get_config, source_settings
+import experiments
+from gan_tf import data, evaluator as evaluator_lib, execution, files, images, metrics, rundir, sampling
+from gan_tf import train
+from gan_tf.config import Config
 from gan_tf.errors import UserError, run_main
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FASHION = os.environ.get("GAN_TF_FASHION_MNIST", "/usr/share/datasets/fashion-mnist")
 MNIST = os.environ.get("GAN_TF_MNIST", os.path.join(REPO, "..", "shared", "data", "mnist"))
-RECORDS = os.path.join(HERE, "results")   # each row's grid (.png) and record (.json)
-REPORT = os.path.join(HERE, "RESULTS.md")
-DATA = {"fashion": (FASHION, "train"), "mnist": (MNIST, "test[:80%]")}   # offline MNIST: its test split
+RECORDS = os.path.join(REPO, "experiments", "results")   # each row's grid (.png) and record (.json)
+REPORT = os.path.join(REPO, "experiments", "RESULTS.md")
+# row data -> (dataset, IDX folder, split); offline MNIST is its test split alone.
+DATA = {"fashion": ("fashion_mnist", FASHION, "train"), "mnist": ("mnist", MNIST, "test[:80%]")}
+
 
 @dataclasses.dataclass(frozen=True)
 class Row:
@@ -34,16 +34,15 @@ class Row:
   data: str          # key of DATA
   epochs: int
   setting: str       # "source" (as the source prescribes: --setting=source) or "default" (gan_tf's)
-  why: str = ""
 
   @property
   def id(self):
     return f"{self.experiment}-{self.data}-{self.epochs}-{self.setting}"
 
   def config(self):
-    data_dir, split = DATA[self.data]
-    return get_config(self.experiment, self.setting, data_dir=data_dir, split=split,
-                      epochs=self.epochs)
+    dataset, data_dir, split = DATA[self.data]
+    return experiments.get_config(self.experiment, self.setting, dataset=dataset, data_dir=data_dir,
+                                  split=split, epochs=self.epochs)
 
 
 def _rows():
@@ -51,28 +50,10 @@ def _rows():
   for experiment, data, epochs in (("mlp", "fashion", 50), ("mlp_small", "fashion", 50),
                                    ("mlp", "mnist", 200), ("dcgan_tutorial", "mnist", 30),
                                    ("dcgan", "fashion", 20)):
-    if source_settings(experiment):   # the source trains differently from gan_tf's defaults
+    if experiments.source_settings(experiment):   # the source trains differently from gan_tf's defaults
       rows.append(Row(experiment, data, epochs, "source"))
-    rows.append(Row(experiment, data, epochs, "default", WHY.get(experiment, "")))
+    rows.append(Row(experiment, data, epochs, "default"))
   return rows
-
-
-# Speed defaults (steps per execution, XLA) are kept in source rows: see README "Speed".
-WHY = {
-    "mlp": "WGAN-GP with k = 2 critic steps per G step (Adam 1e-3, beta_1 0) instead of the non-saturating "
-           "loss: the Wasserstein critic keeps giving G gradient toward every mode; samples from the moving "
-           "average of G's weights (g_ema 0.999)",
-    "mlp_small": "mlp's change with one critic step per train step (k = 1), two G updates after it and a "
-                 "gradient-penalty weight of 1 instead of the walk-through's BCE with plain SGD",
-    "dcgan_tutorial": "Radford et al.'s DCGAN optimizer at twice their rate (Adam 4e-4, beta_1 0.5, against "
-                      "the tutorial's 1e-4 and 0.9) and batch 32: four times the updates of batch 128 in the "
-                      "same epochs; samples from the moving average of G's weights (g_ema 0.999)",
-    "dcgan": "Radford et al.'s DCGAN optimizer at twice their rate (Adam 4e-4, beta_1 0.5) and batch 64 "
-             "instead of the program's SGD 5e-4 with Nesterov momentum 0.9 and batch 128, one-sided label "
-             "smoothing 0.1 against a D that wins more each epoch, the minibatch standard deviation in D "
-             "(one more input to its logit layer), and samples from the moving average of G's weights "
-             "(g_ema 0.999)",
-}
 
 
 def record_path(row, records_dir=RECORDS):
@@ -100,20 +81,19 @@ def run_row(row, runs_dir, n, rescore=False, records_dir=RECORDS):
                       f"{record} is here")
     return result
   if os.path.exists(done):
-    with open(os.path.join(workdir, train.CONFIG_FILE)) as f:
-      trained = Config.from_json(f.read())
+    trained = rundir.saved_config(workdir)
     _check_same_config(row, trained, config, f"its finished run in {workdir} was trained",
                        "delete that folder")
     with open(done) as f:
       result = json.load(f)
     if rescore:
-      _, generator = train.restore_generator(workdir)
+      _, generator = rundir.restore_generator(workdir)
   else:
     start = time.time()
     gan = train.run(config, workdir)
     trained = config
     result = {"row": dataclasses.asdict(row), "train_seconds": time.time() - start,
-              "machine": bench.machine()}
+              "machine": execution.machine()}
     generator = gan.sampler
   os.makedirs(records_dir, exist_ok=True)
   if generator is not None:
@@ -121,9 +101,8 @@ def run_row(row, runs_dir, n, rescore=False, records_dir=RECORDS):
     images.save_png(images.grid(fakes[:36]), os.path.join(records_dir, f"{row.id}.png"), scale=1)
   # With a weight average, the same run scored with G's own weights shows what the average adds (rows
   # finished before this figure existed get it from their checkpoint).
-  if (config.g_ema and "live_figures" not in result
-      and tf.train.latest_checkpoint(os.path.join(workdir, train.CHECKPOINT_DIR))):
-    _, live = train.restore_generator(workdir, live=True)
+  if config.g_ema and "live_figures" not in result and rundir.latest_checkpoint(workdir):
+    _, live = rundir.restore_generator(workdir, live=True)
     result["live_figures"] = _score(live, config, n)[0]
   files.atomic_write(done, json.dumps(result).encode())
   files.atomic_write(record, json.dumps(dict(result, config=json.loads(trained.to_json())), indent=1,
@@ -133,10 +112,10 @@ def run_row(row, runs_dir, n, rescore=False, records_dir=RECORDS):
 
 def _score(generator, config, n):
   """(figures, the uint8 samples, the evaluator's test accuracy) of n samples of generator."""
-  evaluator = evaluate.load_evaluator(config)
-  reference = evaluate.reference_embeddings(evaluator, config)
-  fakes = evaluate.sample_generator(generator, config, n)
-  figures = evaluate.compare_embeddings(evaluator.embed(fakes), reference)
+  evaluator = evaluator_lib.load_evaluator(config)
+  reference = evaluator_lib.reference_embeddings(evaluator, config)
+  fakes = sampling.sample(generator, config.noise, n)
+  figures = metrics.compare_embeddings(evaluator.embed(fakes), reference)
   return figures, fakes, evaluator.info["test_accuracy"]
 
 
@@ -157,31 +136,37 @@ def _unread(config):
   unread = set()
   for net in ("d", "g"):
     sgd = getattr(config, f"{net}_optimizer") == "sgd"
-    unread |= {f"{net}_beta_1", f"{net}_beta_2"} if sgd else {f"{net}_momentum", f"{net}_nesterov"}
+    unread |= {f"{net}_beta_1"} if sgd else {f"{net}_momentum", f"{net}_nesterov"}
   if config.loss != "wasserstein_gp":
     unread.add("gp_weight")
   return unread
 
 
-def floors(n):
-  """The real-data floor per dataset: n real training images scored like samples."""
+def floors(n, records_dir=RECORDS, measure=True):
+  """The real-data floor per dataset, n real training images scored like samples: measured and recorded,
+  or (measure=False) as recorded."""
+  path = os.path.join(records_dir, "floors.json")
+  if not measure and os.path.exists(path):
+    with open(path) as f:
+      return json.load(f)
   out = {}
-  for name in DATA:
-    config = get_config("mlp", data_dir=DATA[name][0])
-    if not os.path.isdir(config.data_dir):
+  for name, (dataset, data_dir, _) in DATA.items():
+    if not os.path.isdir(data_dir):
       continue
-    evaluator = evaluate.load_evaluator(config)
+    config = experiments.get_config("mlp", dataset=dataset, data_dir=data_dir)
+    evaluator = evaluator_lib.load_evaluator(config)
     info = evaluator.info
-    reference = evaluate.reference_embeddings(evaluator, config)
+    reference = evaluator_lib.reference_embeddings(evaluator, config)
     real, _ = data.load_images(config, info["train_split"])
-    out[name] = dict(evaluate.real_floor(evaluator, real, reference, n), accuracy=info["test_accuracy"],
+    out[name] = dict(evaluator_lib.real_floor(evaluator, real, reference, n), accuracy=info["test_accuracy"],
                      train_split=info["train_split"], eval_split=info["eval_split"])
+  files.atomic_write(path, json.dumps(out, indent=1, sort_keys=True).encode())
   return out
 
 
 def _machine(result):
   """The machine a row was trained on, as one line (rows from before machines were recorded say so)."""
-  return bench.describe(result["machine"]) if "machine" in result else "a machine not recorded"
+  return execution.describe(result["machine"]) if "machine" in result else "a machine not recorded"
 
 
 def _machines_line(machines):
@@ -194,7 +179,7 @@ def markdown(results, floor, n):
   machines = {_machine(result) for result in results.values()}
   lines = ["# Results: sample quality of each experiment, as its source prescribes it and with gan_tf's "
            "defaults", "",
-           "Regenerate: `make results` (or `python -m experiments.results`). Figures at n = "
+           "Regenerate: `make results` (or `python -m gan_tf.results`). Figures at n = "
            f"{n:,} samples against the evaluator's held-out split (gan_tf.evaluate); wall time on "
            f"{_machines_line(machines)}.", "", "## Evaluators and the real-data floor", "",
            "| data | evaluator accuracy | trained on / scored against | classifier score | FD features | "
@@ -231,15 +216,25 @@ def markdown(results, floor, n):
              if len(machines) > 1 and row.id in results else "")
     note = results.get(row.id, {}).get("imported_from")   # a row finished before records existed
     where += f" ({note})" if note else ""
-    lines.append(f"- `{row.id}`: `{_flags(row)}`" + (f": {row.why}" if row.why else "") + where)
+    lines.append(f"- `{row.id}`: `{_flags(row)}`" + _deviations(row) + where)
   return "\n".join(lines) + "\n"
 
 
+def _deviations(row):
+  """For a default row whose source trains otherwise: where the two differ, and where the reasons are."""
+  source = experiments.source_settings(row.experiment)
+  if row.setting != "default" or not source:
+    return ""
+  default = experiments.get_config(row.experiment)
+  changed = ", ".join(f"{k} {getattr(default, k)!r}" for k in sorted(source))
+  return f"; against its source: {changed} (why: `experiments/{row.experiment}.py`)"
+
+
 def _flags(row):
-  _, split = DATA[row.data]
+  dataset, _, split = DATA[row.data]
   folder = "/usr/share/datasets/fashion-mnist" if row.data == "fashion" else "../shared/data/mnist"
-  args = [f"--experiment={row.experiment}", f"--data_dir={folder}", f"--split={split}",
-          f"--epochs={row.epochs}"]
+  args = [f"--experiment={row.experiment}", f"--dataset={dataset}", f"--data_dir={folder}",
+          f"--split={split}", f"--epochs={row.epochs}"]
   if row.setting == "source":
     args.append("--setting=source")
   return " ".join(args)
@@ -282,7 +277,7 @@ def main(argv):
     logging.info("Row %s", row.id)
     chosen = wanted is None or row.id in wanted
     results[row.id] = run_row(row, f.runs_dir, f.n, rescore=f.rescore and chosen)
-  text = markdown(results, floors(f.n), f.n)
+  text = markdown(results, floors(f.n, measure=not f.report_only), f.n)
   files.atomic_write(REPORT, text.encode())
   print(text)
 

@@ -1,0 +1,129 @@
+"""Sample-quality figures as pure numpy functions of an evaluator's features and logits, in float64.
+
+  classifier_score     exp(E_x KL(p(y|x) || p(y))), the Inception Score's formula: 1 to 10, higher is better
+  effective_classes    exp(H(p(y))): classes the samples spread over (10 when balanced); the score is
+  classes_per_sample   exp(E_x H(p(y|x))): classes one sample looks like (1: unmistakable); their ratio
+  frechet_features     Frechet distance of Gaussians fitted to the penultimate features (FID's formula)
+  frechet_logits       the same on the logits
+  kid_mean, kid_std    KID: unbiased MMD^2 with a cubic polynomial kernel on the features, over subsets
+  histogram, coverage  argmax class counts; the number of classes holding >= 2% of the samples
+FD grows as n shrinks, so compare runs at the same n.
+"""
+import numpy as np
+
+COVERAGE_FRACTION = 0.02   # a class "is covered" if it holds 2% of the samples (uniform is 10%)
+
+
+def softmax(logits):
+  """Row-wise softmax in float64."""
+  logits = np.asarray(logits, np.float64)
+  e = np.exp(logits - logits.max(axis=1, keepdims=True))
+  return e / e.sum(axis=1, keepdims=True)
+
+
+def _entropy(p):
+  """Row-wise entropy in nats of probabilities [..., classes], with 0 log 0 = 0."""
+  with np.errstate(divide="ignore", invalid="ignore"):   # 0 log 0 = 0, masked below
+    return -np.where(p > 0, p * np.log(p), 0.0).sum(axis=-1)
+
+
+def classifier_score_factors(probabilities):
+  """(effective_classes, classes_per_sample) of class probabilities [N, classes]: exp(H(p(y))), the
+  number of equally used classes the samples spread over, and exp(E_x H(p(y|x))), the number of classes
+  one sample looks like (1 where each is unmistakable). Their ratio is the classifier score, since
+  E_x KL(p(y|x) || p(y)) = H(p(y)) - E_x H(p(y|x)): a low score is told apart as too few classes (the
+  first falls) or unclear samples (the second rises)."""
+  p = np.asarray(probabilities, np.float64)
+  return float(np.exp(_entropy(p.mean(axis=0)))), float(np.exp(_entropy(p).mean()))
+
+
+def classifier_score(probabilities):
+  """exp(E_x[KL(p(y|x) || p(y))]) of class probabilities [N, classes]: 1 (no diversity) to classes."""
+  effective_classes, classes_per_sample = classifier_score_factors(probabilities)
+  return effective_classes / classes_per_sample
+
+
+def gaussian_moments(x):
+  """(mean, covariance) of the rows of x, in float64."""
+  x = np.asarray(x, np.float64)
+  if x.ndim != 2 or len(x) < 2:
+    raise ValueError(f"need at least 2 row vectors, got shape {x.shape}")
+  return x.mean(axis=0), np.cov(x, rowvar=False)
+
+
+def _psd_sqrt(matrix):
+  values, vectors = np.linalg.eigh((matrix + matrix.T) / 2)
+  return (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
+
+
+def gaussian_frechet_distance(mean1, cov1, mean2, cov2):
+  """|m1 - m2|^2 + tr(C1 + C2 - 2 (C1^1/2 C2 C1^1/2)^1/2), the Fréchet distance of two Gaussians."""
+  mean1, mean2 = np.asarray(mean1, np.float64), np.asarray(mean2, np.float64)
+  cov1, cov2 = np.atleast_2d(np.asarray(cov1, np.float64)), np.atleast_2d(np.asarray(cov2, np.float64))
+  # tr sqrt(C1 C2) = tr sqrt(C1^1/2 C2 C1^1/2): similar matrices, and the latter is symmetric PSD, so eigh
+  # gives its square root's trace exactly (scipy's sqrtm on the non-symmetric product is not needed).
+  root1 = _psd_sqrt(cov1)
+  cross = root1 @ cov2 @ root1
+  trace_sqrt = np.sqrt(np.clip(np.linalg.eigvalsh((cross + cross.T) / 2), 0.0, None)).sum()
+  diff = mean1 - mean2
+  distance = diff @ diff + np.trace(cov1) + np.trace(cov2) - 2.0 * trace_sqrt
+  return float(max(distance, 0.0))   # rounding can leave -1e-13 for identical sets
+
+
+def frechet_distance(x, y):
+  """Fréchet distance between Gaussians fitted to two sets of row vectors (FID's formula)."""
+  return gaussian_frechet_distance(*gaussian_moments(x), *gaussian_moments(y))
+
+
+def kid(x, y, subsets=10, subset_size=1000, seed=0):
+  """KID: (mean, std) over random subsets of the unbiased MMD^2 with k(a, b) = (a.b / d + 1)^3."""
+  x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+  m = min(subset_size, len(x), len(y))
+  if m < 2:
+    raise ValueError(f"KID needs subsets of at least 2 vectors; got {len(x)} and {len(y)}")
+  rng = np.random.default_rng(seed)
+  dim = x.shape[1]
+  values = []
+  for _ in range(subsets):
+    a = x[rng.choice(len(x), m, replace=False)]
+    b = y[rng.choice(len(y), m, replace=False)]
+    k_aa = (a @ a.T / dim + 1.0) ** 3
+    k_bb = (b @ b.T / dim + 1.0) ** 3
+    k_ab = (a @ b.T / dim + 1.0) ** 3
+    # Unbiased: the within-set sums leave out k(a_i, a_i).
+    within = (k_aa.sum() - np.trace(k_aa) + k_bb.sum() - np.trace(k_bb)) / (m * (m - 1))
+    values.append(within - 2.0 * k_ab.mean())
+  return float(np.mean(values)), float(np.std(values))
+
+
+def class_histogram(logits, num_classes):
+  """Number of rows of logits (or probabilities) whose argmax is each class."""
+  return np.bincount(np.argmax(np.asarray(logits), axis=1), minlength=num_classes)
+
+
+def mode_coverage(histogram, min_fraction=COVERAGE_FRACTION):
+  """Number of classes holding at least min_fraction of the samples."""
+  histogram = np.asarray(histogram)
+  total = histogram.sum()
+  return int(np.sum(histogram >= min_fraction * total)) if total else 0
+
+
+def compare_embeddings(fake, real, kid_subsets=10, kid_subset_size=1000, seed=0):
+  """All figures for fake vs real (features, logits) pairs, as a JSON-ready dict."""
+  (fake_features, fake_logits), (real_features, real_logits) = fake, real
+  histogram = class_histogram(fake_logits, real_logits.shape[1])
+  kid_mean, kid_std = kid(fake_features, real_features, kid_subsets, kid_subset_size, seed)
+  effective_classes, classes_per_sample = classifier_score_factors(softmax(fake_logits))
+  return {
+      "n": len(fake_features),
+      "n_reference": len(real_features),
+      "classifier_score": effective_classes / classes_per_sample,
+      "effective_classes": effective_classes,
+      "classes_per_sample": classes_per_sample,
+      "frechet_features": frechet_distance(fake_features, real_features),
+      "frechet_logits": frechet_distance(fake_logits, real_logits),
+      "kid_mean": kid_mean,
+      "kid_std": kid_std,
+      "histogram": histogram.tolist(),
+      "coverage": mode_coverage(histogram),
+  }
