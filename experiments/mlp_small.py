@@ -6,31 +6,22 @@ optional plateau rule here (`--plateau_patience=N`).
 Expect: on Fashion-MNIST, 50 epochs: all 10 classes, classifier score 6.42 (73% of the real data's);
 experiments/RESULTS.md, row mlp_small-fashion-50-default.
 """
-from gan_tf.config import Config
+from experiments import mlp
 
 
 def get_config():
-  return Config(
-      # fastest measured settings (make bench)
-      steps_per_execution=100,
-      jit_compile=True,
+  # mlp's training, not the walk-through's BCE with plain SGD (SOURCE), for mlp's reasons (experiments/mlp.py)
+  return mlp.get_config().replace(
       name="mlp_small",
       source="walk-through MLP GAN: G 128-784, D 128-1, LeakyReLU, BCE, plain SGD, batch 64, U(-1,1)",
       model="mlp_small",
-      noise="uniform",
       batch_size=64,
-      epochs=50,
-      # mlp's WGAN-GP, not the walk-through's BCE (SOURCE), for mlp's reason (experiments/mlp.py)
       # k = 1 critic step, not WGAN-GP's 5: more G updates in the same epochs (SCANS.md: Critic steps)
-      loss="wasserstein_gp", d_steps=1,
+      d_steps=1,
       # 2 G updates a step (carpedm20's DCGAN-tensorflow): more updates; 3 lost classes (SCANS.md: --g_steps)
       g_steps=2,
       # penalty weight 1, not WGAN-GP's 10 (Kurach et al. 2019 vary it): higher score (SCANS.md: --gp_weight)
       gp_weight=1.0,
-      # mlp's Adam 1e-3 with beta_1 = 0, not plain SGD, for mlp's reason (experiments/mlp.py)
-      d_optimizer="adam", d_learning_rate=1e-3, d_beta_1=0.0,
-      g_optimizer="adam", g_learning_rate=1e-3, g_beta_1=0.0,
-      g_ema=0.999,   # mlp's weight average and its reason (experiments/mlp.py)
       sample_every=5,
   )
 

@@ -11,12 +11,13 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 import keras
 import numpy as np
 import tensorflow as tf
-from absl import app, flags, logging
+from absl import flags, logging
 
 import experiments
 from gan_tf import data, execution, files, losses, models, optimizers, sampling
@@ -73,21 +74,6 @@ def matmul_peak(dtype, n=2048, seconds=3.0):
 
 # --- timing -------------------------------------------------------------------------------------
 
-class _Clock(keras.callbacks.Callback):
-  """Times every execution's end, to cut a run into windows of steps."""
-
-  def __init__(self, steps_per_execution):
-    super().__init__()
-    self.steps_per_execution = steps_per_execution
-    self.marks = []   # (steps done, time)
-
-  def on_train_begin(self, logs=None):
-    self.marks = [(0, time.perf_counter())]
-
-  def on_train_batch_end(self, batch, logs=None):
-    self.marks.append((batch + 1, time.perf_counter()))
-
-
 def _windows(marks, warmup_steps, window_steps):
   """Seconds per step of each window of window_steps after warmup_steps."""
   rates, start = [], None
@@ -108,17 +94,17 @@ def time_fit(config, images, warmup_steps, window_steps, windows):
   gan = build_gan(config, data.steps_per_epoch(config, len(images)))
   steps = warmup_steps + window_steps * windows
   steps += -steps % config.steps_per_execution
-  clock = _Clock(config.steps_per_execution)
+  marks = [(0, time.perf_counter())]   # (steps done, time) at the end of each execution
+  clock = keras.callbacks.LambdaCallback(
+      on_train_batch_end=lambda batch, logs: marks.append((batch + 1, time.perf_counter())))
   dataset = data.make_dataset(config.replace(epochs=10 ** 6), images)
   gan.fit(dataset, epochs=1, steps_per_epoch=steps, callbacks=[clock], verbose=0, shuffle=False)
-  return _windows(clock.marks, warmup_steps, window_steps)
+  return _windows(marks, warmup_steps, window_steps)
 
 
 def plain_train_step(config, generator, discriminator, d_optimizer, g_optimizer, average, seed):
-  """The tutorials' pattern: one tf.function with GradientTapes, running GAN.train_step's algorithm (k D
-  updates on rows i, i + k, ... of the step's data, each with its own fakes; then g_steps G updates on fresh
-  z, the weight average after each), z and the penalty's mixing drawn from the SeedGenerator seed in the
-  same order."""
+  """The tutorials' pattern, one tf.function with GradientTapes, running GAN.train_step's algorithm with
+  z and the penalty's mixing drawn from the SeedGenerator seed in the same order."""
   d_loss_fn, g_loss_fn = losses.LOSSES[config.loss]
   if config.label_smoothing:
     d_loss_fn = functools.partial(d_loss_fn, label_smoothing=config.label_smoothing)
@@ -167,8 +153,7 @@ def plain_train_step(config, generator, discriminator, d_optimizer, g_optimizer,
 
 
 def time_plain_loop(config, images, warmup_steps, window_steps, windows):
-  """Seconds per step of each timed window of plain_train_step, called once per batch from a Python
-  `for` over the same tf.data dataset."""
+  """Seconds per step of each timed window of plain_train_step, called from a Python `for` per batch."""
   execution.setup(config)
   generator, discriminator = models.build_models(config)
   steps_per_epoch = data.steps_per_epoch(config, len(images))   # for a learning-rate schedule
@@ -189,8 +174,7 @@ def time_plain_loop(config, images, warmup_steps, window_steps, windows):
 
 
 def time_input(config, images, batches=2000):
-  """Images/s of the input pipeline alone, drained inside TF (Dataset.reduce) as fit's in-graph iterator
-  drains it: a Python `for` would time Python's per-batch overhead instead."""
+  """Images/s of the input pipeline alone, drained inside TF (Dataset.reduce) as fit's iterator drains it."""
   dataset = data.make_dataset(config.replace(epochs=10 ** 6), images)
   count = lambda n: dataset.take(n).reduce(0, lambda total, batch: total + 1).numpy()
   count(20)   # warm-up
@@ -200,28 +184,30 @@ def time_input(config, images, batches=2000):
 
 
 def time_to_first_step(data_dir="", experiment="mlp"):
-  """(seconds, steps) from `python -m gan_tf.train --experiment=mlp --epochs=1` (what `make train-mlp` runs,
-  on the full train split) starting to the end of its first execution of `steps` train steps."""
-  workdir = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"gan_tf-bench-startup-{os.getpid()}")
-  args = [sys.executable, "-m", "gan_tf.train", f"--experiment={experiment}", "--epochs=1",
-          f"--workdir={workdir}"] + ([f"--data_dir={data_dir}"] if data_dir else [])
-  result = subprocess.run(args, capture_output=True, text=True, timeout=600)
-  shutil.rmtree(workdir, ignore_errors=True)
-  seconds = steps = None
-  for line in result.stderr.splitlines():
-    if "in executions of" in line:
-      steps = int(line.split("in executions of")[1].split(",")[0])
-    if "first train step done at" in line:
-      seconds = float(line.rsplit("at", 1)[1].split("s")[0])
-  if seconds is None or steps is None:
-    raise RuntimeError(f"no first-step line from gan_tf.train: {result.stderr[-1000:]}")
-  return seconds, steps
+  """(seconds, steps) from launching `python -m gan_tf.train --experiment=mlp` (what `make train-mlp` runs,
+  on the full train split) to the end of its first execution of `steps` train steps; then it is stopped."""
+  workdir = tempfile.mkdtemp(prefix="gan_tf-bench-startup-")
+  args = [sys.executable, "-m", "gan_tf.train", f"--experiment={experiment}", f"--workdir={workdir}"]
+  start = time.perf_counter()
+  process = subprocess.Popen(args + ([f"--data_dir={data_dir}"] if data_dir else []), text=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+  steps = None
+  try:
+    for line in process.stderr:   # Python's stderr is line-buffered: each log line arrives as written
+      if "in executions of" in line:
+        steps = int(line.split("in executions of")[1].split(",")[0])
+      if "first train step done" in line:
+        return time.perf_counter() - start, steps
+  finally:
+    process.kill()
+    process.wait()
+    shutil.rmtree(workdir, ignore_errors=True)
+  raise RuntimeError("gan_tf.train ended before its first train step")
 
 
 # --- the run -----------------------------------------------------------------------------------
 
-# (experiment, setting): the dense nets are timed at gan_tf's defaults (WGAN-GP with its penalty's double
-# backward pass) and at their sources' training (k = 1: the overhead-bound step the tutorials' loop runs).
+# The dense nets at gan_tf's defaults (WGAN-GP) and at their sources' training (k = 1, overhead-bound).
 CASES = (("mlp", "default"), ("mlp", "source"), ("mlp_small", "default"), ("mlp_small", "source"),
          ("dcgan", "default"), ("dcgan_tutorial", "default"))
 
@@ -256,8 +242,7 @@ def bench(data_dir, quick):
     flops = step_flops_per_image(generator, discriminator, config.d_steps,
                                  config.loss == "wasserstein_gp", config.g_steps)
     images_per_step = config.batch_size * config.d_steps
-    # Dense rows take seconds and a shared machine drifts over minutes: the plain loop and
-    # the default alternate (plain, default, plain, default) and each row is the median of its windows.
+    # Dense rows take seconds and a shared machine drifts: the plain loop and the default alternate.
     runs = [("plain loop", None)] + variants(name, quick)
     if name not in CONV:
       runs = runs[:2] + runs[:2] + runs[2:]
@@ -300,13 +285,11 @@ def bench(data_dir, quick):
 
 def markdown(result):
   """The result as the README's Speed table."""
-  m = result["machine"]
-  peak = result["peak_gflops"]
-  native = m.get("native", {})
+  m, peak = result["machine"], result["peak_gflops"]
+  yes = {True: "yes", False: "no"}
   lines = [f"TensorFlow {m['tensorflow']}, Keras {m['keras']}, {execution.describe(m)}; measured matmul peak "
-           f"{peak['float32']:.0f} GFLOP/s fp32, {peak['bfloat16']:.0f} GFLOP/s bf16"
-           + (f"; native bf16: {'yes' if native['bfloat16'] else 'no'}, native fp16: "
-              f"{'yes' if native['float16'] else 'no'}" if native else "") + ".", "",
+           f"{peak['float32']:.0f} GFLOP/s fp32, {peak['bfloat16']:.0f} GFLOP/s bf16; native bf16: "
+           f"{yes[m['native']['bfloat16']]}, native fp16: {yes[m['native']['float16']]}.", "",
            "| experiment (batch, loss, k[, G updates]) | variant | images/s | step ms | vs plain loop | "
            "GFLOP/s | of fp32 peak |", "|---|---|---:|---:|---:|---:|---:|"]
   for name, e in result["experiments"].items():
@@ -331,9 +314,7 @@ def markdown(result):
   return "\n".join(lines) + "\n"
 
 
-def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+def main():
   f = flags.FLAGS
   result = bench(f.data_dir, f.quick)
   table = markdown(result)

@@ -1,9 +1,6 @@
-"""What a run leaves behind while it trains: sample grids, TensorBoard summaries, checkpoints and
-periodic sample-quality figures; and the guards that stop it (divergence, mlp_small's plateau rule).
-
-Step-level scalars are written at the true global step (epoch * steps_per_epoch + batch + 1), so a resumed
-run's curves continue where they stopped; Keras's TensorBoard callback adds the per-epoch curves.
-"""
+"""What a run leaves behind while it trains (sample grids, TensorBoard summaries, checkpoints, periodic
+sample-quality figures) and the guards that stop it (divergence, mlp_small's plateau rule). Step-level
+scalars go at the global step, so a resumed run's curves continue where they stopped."""
 import glob
 import math
 import os
@@ -38,8 +35,7 @@ class StepCallback(keras.callbacks.Callback):
 
 
 class SampleGrid(keras.callbacks.Callback):
-  """Every `every` epochs, G(z) for one fixed z as samples/epoch_NNNN.png and a TensorBoard image; at the
-  end, samples/progress.gif of all grids so far."""
+  """Every `every` epochs, G(fixed z) as samples/epoch_NNNN.png and in TensorBoard; at the end a GIF."""
 
   def __init__(self, workdir, z, every, epochs, writer):
     super().__init__()
@@ -66,8 +62,7 @@ class SampleGrid(keras.callbacks.Callback):
 
 
 class ScalarLogger(StepCallback):
-  """d_loss, g_loss, d_real = mean D(x), d_fake = mean D(G(z)), learning rates and images/s every
-  `every` steps at the global step, and images/s per epoch."""
+  """The step's logs (d_loss, g_loss, mean D(x), mean D(G(z))), rates and images/s every `every` steps."""
 
   def __init__(self, writer, every, steps_per_epoch, images_per_step):
     super().__init__(steps_per_epoch)
@@ -85,7 +80,7 @@ class ScalarLogger(StepCallback):
     step = self.global_step(batch)
     if self.first:
       self.first = False
-      logging.info("first train step done at %.1fs after process start", process_seconds())
+      logging.info("first train step done")   # make bench times the start-up to this line
     if self.last_step is None:
       self.last_step = step - 1 - batch
     self.epoch_steps = batch + 1
@@ -106,21 +101,6 @@ class ScalarLogger(StepCallback):
     with self.writer.as_default(step=epoch + 1):
       tf.summary.scalar("epoch_images_per_second", self.epoch_steps * self.images_per_step / seconds)
     self.writer.flush()
-
-
-def process_seconds():
-  """Seconds since this process started (Linux /proc; elsewhere since gan_tf was imported)."""
-  try:
-    with open("/proc/self/stat") as f:
-      start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
-    with open("/proc/uptime") as f:
-      uptime = float(f.read().split()[0])
-    return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
-  except (OSError, ValueError, IndexError):
-    return time.perf_counter() - _IMPORTED
-
-
-_IMPORTED = time.perf_counter()
 
 
 def _learning_rate(optimizer):
@@ -183,8 +163,7 @@ class DivergenceGuard(StepCallback):
 
 
 class BothLossesPlateau(keras.callbacks.Callback):
-  """mlp_small's stopping rule, "stop once the loss has stabilised for both networks": stops when, for
-  `patience` epochs in a row, both d_loss and g_loss moved less than min_delta from the epoch before."""
+  """Stops once d_loss and g_loss both moved < min_delta for `patience` epochs: mlp_small's source's rule."""
 
   def __init__(self, patience, min_delta):
     super().__init__()

@@ -1,8 +1,5 @@
-"""The experiment configuration: one frozen dataclass, validated on creation.
-
-Every field can be overridden from the command line (`gan_tf.train` defines one absl flag per field), and
-`replace` refuses names that are not fields, so a misspelt override is an error, never silently ignored.
-"""
+"""The experiment configuration: one frozen dataclass, validated on creation. Every field is a flag of
+`gan_tf.train`, and `replace` refuses names that are not fields: a misspelt override is an error."""
 import dataclasses
 import json
 
@@ -68,8 +65,7 @@ class Config:
   g_momentum: float = 0.0
   g_nesterov: bool = False
   lr_decay: str = "constant"           # "linear": both rates fall linearly to 0 over the run's epochs
-  g_ema: float = 0.0                   # momentum of the moving average of G's weights that samples, the
-                                       # evaluation and the export use (0: the live weights)
+  g_ema: float = 0.0                   # momentum of G's weight average, which samples and exports; 0: off
   # Stopping rule of mlp_small's source: stop when both losses have stabilised (0 = off).
   plateau_patience: int = 0            # epochs without a change above plateau_min_delta, for both losses
   plateau_min_delta: float = 0.01
@@ -90,8 +86,7 @@ class Config:
   mixed_precision: str = "float32"
   strategy: str = "default"
   sync_batchnorm: bool = False
-  cpu_devices: int = 0                 # split the CPU into this many logical devices (0: as is), so
-                                       # "mirrored" replicates on a CPU-only host
+  cpu_devices: int = 0                 # logical CPU devices, so "mirrored" replicates on a CPU (0: as is)
 
   def __post_init__(self):
     for field in dataclasses.fields(self):

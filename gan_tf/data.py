@@ -1,9 +1,8 @@
 """Training data: tfds (online) or IDX .gz files (offline) -> tf.data of float32 [B, 28, 28, 1] in [-1, 1].
 
-Both sources give the same uint8 arrays, and one pipeline serves both. The split is held in memory (60k
-28x28 images are 47 MB) and batches are drawn by index: each epoch is a stateless permutation seeded by
-(seed, epoch). That makes the order a pure function of the step, so a resumed run sees exactly the
-batches an uninterrupted one would, and no shuffle buffer refills (and stalls) at epoch ends.
+Both sources give the same uint8 arrays, held in memory; each epoch's order is a stateless permutation
+seeded by (seed, epoch), a pure function of the step: a resumed run sees exactly the batches an
+uninterrupted one would, and no shuffle buffer refills (and stalls) at epoch ends.
 """
 import gzip
 import os
@@ -99,8 +98,7 @@ def available_splits(data_dir):
 
 def _read_idx_split(data_dir, split):
   images_path, labels_path = _idx_files(data_dir, split)
-  images = read_idx(images_path)
-  labels = read_idx(labels_path)
+  images, labels = read_idx(images_path), read_idx(labels_path)
   if images.ndim != 3 or labels.ndim != 1:
     raise DataError(f"{images_path} / {labels_path}: expected an image file and a label file")
   if len(images) != len(labels):
@@ -129,8 +127,7 @@ def _load_idx(data_dir, split, dataset):
 
 
 def idx_dir(config):
-  """The IDX folder config's images are read from: config.data_dir, else the dataset's offline folder
-  where present (OFFLINE_DIRS); "" means tfds.load."""
+  """config's IDX folder: data_dir, else the dataset's OFFLINE_DIRS folder where present; "": tfds.load."""
   if config.data_dir:
     return config.data_dir
   folder = OFFLINE_DIRS.get(config.dataset, "")
@@ -185,27 +182,21 @@ def _full_steps(config, num_images):
 
 
 def steps_per_execution(config, num_images):
-  """The steps per execution to run: of those in [S/2, S] (S = config.steps_per_execution), the one that
-  divides an epoch best. Keras runs whole executions, past an epoch's end if need be, so an epoch is
-  made a multiple of it; this choice keeps the images skipped to a batch or two (468 steps -> 78)."""
+  """Of [S/2, S] (S = config.steps_per_execution), the count that divides an epoch best: Keras runs whole
+  executions, so an epoch is made a multiple of it, skipping a batch or two at most (468 steps -> 78)."""
   steps = _full_steps(config, num_images)
   high = min(config.steps_per_execution, steps)
   return min(range((high + 1) // 2, high + 1), key=lambda s: (steps % s, -s))
 
 
 def steps_per_epoch(config, num_images):
-  """Train steps in one pass over num_images (each step takes d_steps real batches), rounded down to a
-  whole number of executions; the few images left over differ each epoch, as the order does."""
+  """Train steps (of d_steps real batches each) in one pass over num_images, in whole executions."""
   steps = _full_steps(config, num_images)
   return steps - steps % steps_per_execution(config, num_images)
 
 
 def make_dataset(config, images, start_step=0):
-  """tf.data of float32 [d_steps*batch_size, H, W, C] in [-1, 1], from global step start_step to the end.
-
-  Yields steps_per_epoch * (epochs - start_step // steps_per_epoch) - start_step % steps_per_epoch
-  batches: exactly what the rest of the run consumes.
-  """
+  """tf.data of the run's batches, float32 [d_steps * batch_size, 28, 28, 1] in [-1, 1], from start_step."""
   per_step = config.batch_size * config.d_steps
   steps = steps_per_epoch(config, len(images))
   pixels = tf.constant(images)
@@ -216,16 +207,12 @@ def make_dataset(config, images, start_step=0):
     order = tf.argsort(keys)[:steps * per_step]
     return tf.data.Dataset.from_tensor_slices(tf.reshape(order, [steps, per_step]))
 
-  def to_batch(indices):
-    return to_float(tf.gather(pixels, indices))
-
   dataset = (tf.data.Dataset.range(start_step // steps, config.epochs)
              .flat_map(epoch_batches)
              .skip(start_step % steps)
              # Sequential: a gather and a scale per batch is too little work to hand to other threads.
-             .map(to_batch)
+             .map(lambda indices: to_float(tf.gather(pixels, indices)))
              .prefetch(tf.data.AUTOTUNE))
   options = tf.data.Options()
   options.deterministic = True
-  dataset = dataset.with_options(options)
-  return dataset
+  return dataset.with_options(options)

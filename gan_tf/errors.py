@@ -15,17 +15,21 @@ class TrainingError(Exception):
 
 
 def run_main(main_fn):
-  """app.run(main_fn), with one line and exit code 2 for a UserError or a bad flag, 3 for TrainingError."""
+  """app.run(main_fn()); a UserError, bad flag or stray argument is one line and exit 2, TrainingError 3."""
   def parse(argv):
     try:
-      return flags.FLAGS(argv)
+      argv = flags.FLAGS(argv)
     except flags.Error as e:
       sys.stderr.write(f"error: {e}\n")
       sys.exit(2)
+    if len(argv) > 1:
+      sys.stderr.write(f"error: unexpected arguments {argv[1:]}; flags take the form --name=value\n")
+      sys.exit(2)
+    return argv
 
   def guarded(argv):
     try:
-      main_fn(argv)
+      main_fn()
     except UserError as e:
       sys.stderr.write(f"error: {e}\n")
       sys.exit(2)

@@ -7,10 +7,10 @@ Run: `python -m gan_tf.evaluate --run=runs/mlp-... [--n=10000 --seed=0]` (or `--
 import json
 import os
 
-from absl import app, flags
+from absl import flags
 
 from gan_tf import data, evaluator as evaluator_lib, export, rundir, sampling
-from gan_tf.errors import run_main
+from gan_tf.errors import UserError, run_main
 from gan_tf.metrics import compare_embeddings
 
 DEFAULT_N = 10_000
@@ -29,12 +29,10 @@ def _samples(run, model, n, seed, live=False):
   return export.saved_model_config(model), export.sample_saved_model(model, n, seed), model
 
 
-def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+def main():
   f = flags.FLAGS
   if f.live and not f.run:
-    raise app.UsageError("--live needs --run: a SavedModel holds only the weights it was exported with")
+    raise UserError("--live needs --run: a SavedModel holds only the weights it was exported with")
   config, fakes, source = _samples(f.run, f.model, f.n, f.seed, f.live)
   if f.data_dir is not None:
     config = config.replace(data_dir=f.data_dir)

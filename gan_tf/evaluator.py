@@ -1,11 +1,8 @@
 """The evaluator: a small CNN trained on the real dataset stands in for Inception (nothing downloaded).
 
-A dataset's first evaluation trains its evaluator and caches it in $GAN_TF_CACHE (default
-~/.cache/gan_tf/evaluators), keyed by the dataset, its splits and the spec; later ones load it in a second.
-Samples are scored against the evaluator's held-out split, the "reference": Fashion-MNIST's test split;
-for offline MNIST, where only the test split exists, the evaluator trains on test[:80%] and the
-reference is test[80%:]. `real_floor` scores real training images the same way: what a generator that
-reproduced its training data would score (experiments/RESULTS.md lists each dataset's).
+Trained once per dataset, splits and spec, then cached in $GAN_TF_CACHE (default ~/.cache/gan_tf/evaluators).
+Samples are scored against its held-out split, the "reference": the test split, or test[80%:] where only
+the test split exists (offline MNIST, whose evaluator trains on test[:80%]).
 """
 import dataclasses
 import hashlib
@@ -32,8 +29,6 @@ EVALUATOR_VERSION = 1
 _F32 = {"dtype": "float32"}   # the GAN may run under a mixed policy; the evaluator's numbers must not
 
 
-
-
 @dataclasses.dataclass(frozen=True)
 class EvaluatorSpec:
   """The evaluator's network and training; part of its cache key, so a change trains a new one."""
@@ -47,8 +42,7 @@ class EvaluatorSpec:
   seed: int = 0
 
 
-# Where the evaluator learns from the 8,000 digits of MNIST's test[:80%], shifts and stronger dropout
-# stand in for the missing data.
+# For 8,000 training images (MNIST's test[:80%]): shifts and stronger dropout stand in for more data.
 SMALL_DATA_SPEC = EvaluatorSpec(dropout=0.5, shift=2)
 
 
@@ -61,8 +55,8 @@ class Evaluator:
   def embed(self, images, batch_size=500):
     """(features, logits) as float64 arrays of uint8 pixels or float images in [-1, 1]."""
     images = np.asarray(images)
-    features, logits = [], []
     images = to_float(images) if images.dtype == np.uint8 else images.astype(np.float32)
+    features, logits = [], []
     for start in range(0, len(images), batch_size):
       batch_features, batch_logits = self.model(images[start:start + batch_size], training=False)
       features.append(batch_features.numpy())
@@ -71,22 +65,19 @@ class Evaluator:
 
 
 def reference_embeddings(evaluator, config):
-  """The evaluator's (features, logits) of config's dataset's held-out split: what samples are scored
-  against."""
+  """The evaluator's (features, logits) of its held-out split of config's dataset, the reference."""
   return evaluator.embed(data.load_images(config, evaluator.info["eval_split"])[0])
 
 
 def real_floor(evaluator, train_images, reference, n, seed=0, **kwargs):
-  """The figures of n random real training images against reference, the reference split's (features,
-  logits): what a generator that reproduced its training data would score."""
+  """The figures of n random real training images against reference: a perfect generator's, the floor."""
   chosen = np.random.default_rng(seed).choice(len(train_images), min(n, len(train_images)), replace=False)
   return compare_embeddings(evaluator.embed(train_images[np.sort(chosen)]), reference, seed=seed, **kwargs)
 
 
 def default_cache_dir():
   """$GAN_TF_CACHE, else ~/.cache/gan_tf/evaluators."""
-  return os.environ.get(CACHE_ENV) or os.path.join(os.path.expanduser("~"), ".cache", "gan_tf",
-                                                   "evaluators")
+  return os.environ.get(CACHE_ENV) or os.path.expanduser(os.path.join("~", ".cache", "gan_tf", "evaluators"))
 
 
 def evaluator_splits(config):
@@ -103,8 +94,7 @@ def default_spec(config):
 
 
 def evaluator_paths(config, cache_dir=None, spec=None):
-  """(.keras path, .json path) of config's dataset's evaluator, keyed by dataset, splits and spec (the same
-  data read from IDX files or from tfds share one)."""
+  """(.keras path, .json path) of config's dataset's evaluator, keyed by dataset, splits and spec."""
   spec = spec or default_spec(config)
   train_split, eval_split = evaluator_splits(config)
   identity = {"dataset": config.dataset, "train_split": train_split, "eval_split": eval_split,
@@ -132,8 +122,7 @@ def build_classifier(spec, image_shape, num_classes):
   x = layers.Flatten(**_F32)(x)
   x = layers.Dense(spec.features, use_bias=False,
                    kernel_initializer=keras.initializers.HeNormal(next(seeds)), **_F32)(x)
-  # BN before this ReLU keeps the units alive; without it most died in training, leaving FD and KID a
-  # handful of features.
+  # BN before this ReLU keeps the units alive: without it most died, leaving FD and KID a handful.
   x = layers.BatchNormalization(**_F32)(x)
   x = layers.ReLU(name="features", **_F32)(x)
   x = layers.Dropout(spec.dropout, seed=next(seeds), **_F32)(x)
@@ -202,8 +191,7 @@ def load_evaluator(config, cache_dir=None, spec=None):
     with open(info_path) as f:
       info = json.load(f)
     model = keras.models.load_model(model_path, compile=False)
-    logging.info("Evaluator %s: test accuracy %.4f on %s", model_path, info["test_accuracy"],
-                 info["eval_split"])
+    logging.info("Evaluator %s: test accuracy %.4f", model_path, info["test_accuracy"])
     return Evaluator(model, dict(info, path=model_path, trained_now=False))
   train_split, eval_split = evaluator_splits(config)
   train_images, train_labels = data.load_images(config, train_split)
@@ -217,16 +205,12 @@ def load_evaluator(config, cache_dir=None, spec=None):
   # The uncompiled two-output view is what is saved: the same weights, without the optimizer's state.
   evaluator = Evaluator(_two_headed(classifier), {})
   evaluator.info = {
-      "dataset": config.dataset,
-      "data_dir": data.idx_dir(config),
-      "train_split": train_split,
-      "eval_split": eval_split,
-      "train_examples": len(train_images),
-      "eval_examples": len(test_images),
+      "dataset": config.dataset, "data_dir": data.idx_dir(config),
+      "train_split": train_split, "eval_split": eval_split,
+      "train_examples": len(train_images), "eval_examples": len(test_images),
       "num_classes": int(classifier.output_shape[-1]),
       "test_accuracy": accuracy(evaluator, test_images, test_labels),
-      "train_seconds": round(seconds, 1),
-      "spec": dataclasses.asdict(spec),
+      "train_seconds": round(seconds, 1), "spec": dataclasses.asdict(spec),
       "versions": {"tensorflow": tf.__version__, "keras": keras.__version__},
   }
   save_evaluator(evaluator, model_path, info_path)

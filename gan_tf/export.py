@@ -14,7 +14,7 @@ import os
 import keras
 import numpy as np
 import tensorflow as tf
-from absl import app, flags
+from absl import flags
 
 from gan_tf import files, rundir
 from gan_tf.config import Config
@@ -101,9 +101,7 @@ def sample_saved_model(path, n, seed=0, batch_size=SAMPLE_BATCH):
       for size, chunk_seed in chunks(n, seed, batch_size)])
 
 
-def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+def main():
   run, out = flags.FLAGS.run, flags.FLAGS.out
   config, generator = rundir.restore_generator(run)
   path = export_generator(generator, config, out or os.path.join(run, EXPORT_DIR))

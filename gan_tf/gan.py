@@ -39,11 +39,9 @@ class GAN(keras.Model):
     # Train steps done, the run's clock: checkpoints, resume and summaries count in these.
     self.step = keras.Variable(0, dtype="int64", trainable=False, name="step",
                                aggregation="only_first_replica")
-    # Averaging G's weights over its last ~1 / (1 - g_ema) updates (Yazici et al. 2019, "The unusual
-    # effectiveness of averaging in GAN training") smooths the oscillation of the game out of the samples.
-    # Not Keras's optimizer EMA (use_ema): its averages are private optimizer slots that only
-    # model.optimizer's SwapEMAWeights / finalize_variable_values reach; a model of its own is what the
-    # grids, the evaluator and the SavedModel export can call.
+    # Averaging G's weights over its last ~1 / (1 - g_ema) updates (Yazici et al. 2019) smooths the game's
+    # oscillation out of the samples. A model of its own, not Keras's optimizer EMA (private slots), so
+    # that the grids, the evaluator and the export can call it.
     self.g_ema = g_ema
     self.g_average = None
     self._statistics_step = None   # the step at which g_average's BatchNorm statistics were recomputed
@@ -110,11 +108,8 @@ class GAN(keras.Model):
         lambda n: sampling.draw_z(n, self.latent_dim, self.noise, self.seed_generator), batch_size)
 
   def _replica_slice(self, draw, batch_size):
-    """This replica's batch_size rows of draw(n), n the global batch size.
-
-    Every replica draws for the global batch from the same seed state and keeps its own slice, so a
-    replicated step sees exactly the noise a single device would see for the same global batch.
-    """
+    """This replica's batch_size rows of draw(global batch size): every replica draws from the same seed
+    state and keeps its slice, so a replicated step sees exactly one device's noise."""
     context = tf.distribute.get_replica_context()
     replicas = context.num_replicas_in_sync if context else 1
     replica = context.replica_id_in_sync_group if context else 0
@@ -155,9 +150,8 @@ class GAN(keras.Model):
     fake_images = self.generator(self.sample_z(tf.shape(real_images)[0]), training=True)
     with tf.GradientTape() as tape:
       if self.r1_weight:
-        # One pass on the real images gives both their logits and R1's input gradient. Without
-        # --minibatch_stddev no layer of D mixes examples, so the gradient of the summed logits is each
-        # image's own; with it, it includes the batch statistic's share (StyleGAN pairs the two too).
+        # One pass gives the real logits and R1's input gradient; with --minibatch_stddev that gradient
+        # includes the batch statistic's share (StyleGAN pairs the two too).
         with tf.GradientTape() as r1_tape:
           r1_tape.watch(real_images)
           real_logits = self.discriminator(real_images, training=True)
@@ -183,10 +177,8 @@ class GAN(keras.Model):
     return loss
 
   def _update_average(self):
-    # tf.train.ExponentialMovingAverage's num_updates ramp, min(g_ema, (1 + t) / (10 + t)): the first
-    # updates are not held back by G's random initial weights. Moving statistics (BatchNorm) are the live
-    # generator's, copied; they describe its activations, not the average's, so `sampler` recomputes them
-    # (recompute_batchnorm) before the average is used.
+    # tf.train.ExponentialMovingAverage's ramp, min(g_ema, (1 + t) / (10 + t)), so G's random initial weights
+    # do not hold the first updates back. BatchNorm statistics are copied; `sampler` recomputes them.
     t = tf.cast(self.step, tf.float32)
     momentum = tf.minimum(self.g_ema, (1.0 + t) / (10.0 + t))
     for average, live in zip(self.g_average.trainable_variables, self.generator.trainable_variables):
@@ -214,8 +206,7 @@ class GAN(keras.Model):
 
 
 def build_gan(config, steps_per_epoch=None):
-  """config's compiled GAN, both optimizers built so that a restore can fill their slots;
-  steps_per_epoch is needed by config.lr_decay "linear"."""
+  """config's compiled GAN, its optimizers built so that a restore fills their slots."""
   generator, discriminator = models.build_models(config)
   gan = GAN(generator, discriminator, noise=config.noise, seed=config.seed, g_ema=config.g_ema)
   d_optimizer = optimizers.make_optimizer(config, "d", steps_per_epoch)
@@ -230,13 +221,8 @@ def build_gan(config, steps_per_epoch=None):
 
 
 def recompute_batchnorm(generator, noise, n=5000, batch_size=500, seed=0):
-  """Sets each BatchNorm layer's moving mean and variance to those of its inputs over n z (SWA's
-  update_bn, Izmailov et al. 2018), layer by layer in order.
-
-  A weight average's statistics, copied from the live generator, describe another network's activations
-  and cost the average much of its score; n = 5,000 z give the scores of 20,000 at a quarter of the
-  time (experiments/SCANS.md).
-  """
+  """Sets each BatchNorm layer's moving statistics to those of its inputs over n z, layer by layer (SWA's
+  update_bn, Izmailov et al. 2018): a weight average's copied ones describe another network (SCANS.md)."""
   for layer in generator.layers:
     if not isinstance(layer, keras.layers.BatchNormalization):
       continue

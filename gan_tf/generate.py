@@ -6,23 +6,16 @@ Run: `python -m gan_tf.generate --model=runs/mlp-.../saved_model --n=64 --seed=0
 import json
 
 import tensorflow as tf
-from absl import app, flags
+from absl import flags
 
 from gan_tf import export, images
 from gan_tf.errors import run_main
 
 
-def sample(path, n, seed):
-  """uint8 [n, 28, 28, 1] images from the SavedModel at path."""
-  sampler = export.load_sampler(path)
-  return sampler(n=tf.constant(n, tf.int32), seed=tf.constant(seed, tf.int64))["images"].numpy()
-
-
-def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+def main():
   f = flags.FLAGS
-  pixels = sample(f.model, f.n, f.seed)
+  sample = export.load_sampler(f.model)
+  pixels = sample(n=tf.constant(f.n, tf.int32), seed=tf.constant(f.seed, tf.int64))["images"].numpy()
   images.save_png(images.grid(pixels), f.out)
   print(json.dumps({"out": f.out, "n": int(pixels.shape[0]), "seed": f.seed}))
 

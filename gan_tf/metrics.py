@@ -28,11 +28,9 @@ def _entropy(p):
 
 
 def classifier_score_factors(probabilities):
-  """(effective_classes, classes_per_sample) of class probabilities [N, classes]: exp(H(p(y))), the
-  number of equally used classes the samples spread over, and exp(E_x H(p(y|x))), the number of classes
-  one sample looks like (1 where each is unmistakable). Their ratio is the classifier score, since
-  E_x KL(p(y|x) || p(y)) = H(p(y)) - E_x H(p(y|x)): a low score is told apart as too few classes (the
-  first falls) or unclear samples (the second rises)."""
+  """(exp(H(p(y))), exp(E_x H(p(y|x)))) of class probabilities [N, classes]: the classes the samples spread
+  over, and the classes one sample looks like. Their ratio is the classifier score (E_x KL(p(y|x) || p(y))
+  = H(p(y)) - E_x H(p(y|x))), so a low score shows as too few classes or as unclear samples."""
   p = np.asarray(probabilities, np.float64)
   return float(np.exp(_entropy(p.mean(axis=0)))), float(np.exp(_entropy(p).mean()))
 

@@ -13,13 +13,12 @@ ACTIVATIONS = ("relu", "tanh", "leaky_relu")   # config.activation: mlp's and dc
 
 
 def _activation(name):
-  # LeakyReLU slope 0.2: the common GAN choice (DCGAN paper); Keras's own default of 0.3 is kept where a
-  # source uses Keras's default (dcgan_tutorial).
+  # LeakyReLU slope 0.2, the DCGAN paper's; dcgan_tutorial keeps Keras's default 0.3 as its source does.
   return layers.LeakyReLU(0.2) if name == "leaky_relu" else layers.Activation(name)
 
 
-def _batchnorm(config, **kwargs):
-  return layers.BatchNormalization(synchronized=config.sync_batchnorm, **kwargs)
+def _batchnorm(config):
+  return layers.BatchNormalization(synchronized=config.sync_batchnorm)
 
 
 def _image_out(x):
@@ -29,12 +28,9 @@ def _image_out(x):
 
 
 class MinibatchStddev(layers.Layer):
-  """Karras et al. 2018 (ProGAN, section 3): the standard deviation of each feature over the batch,
-  averaged over the features, appended to every example as one more feature. D can then tell a batch of
-  near-copies from a varied one, and G gains by drawing varied batches: a cure for mode collapse that
-  adds no weights. D sees real and generated batches in separate calls (gan.py), so each statistic is
-  of one kind. Under a tf.distribute strategy the sums are all-reduced over the replicas, as synchronized
-  BatchNorm's are, so a replicated step sees the global batch's statistic, as one device does."""
+  """Karras et al. 2018 (ProGAN, section 3): each feature's standard deviation over the batch, averaged
+  over the features, appended to every example: D can tell near-copies from a varied batch, at no
+  weights. Under a tf.distribute strategy the sums are all-reduced: each replica sees the global batch's."""
 
   def call(self, x):
     x32 = keras.ops.cast(x, "float32")

@@ -6,12 +6,8 @@ LR_DECAYS = ("constant", "linear")   # linear: the rate falls to 0 over the run,
 
 
 def make_optimizer(config, prefix, steps_per_epoch=None):
-  """The d_ or g_ optimizer; float16 wraps it in its own LossScaleOptimizer.
-
-  With config.lr_decay "linear" the rate falls linearly from its value to 0 over the run's updates
-  (config.epochs * steps_per_epoch, times d_steps for D and g_steps for G); the schedule reads the
-  optimizer's own (checkpointed) iteration count, so a resumed run continues it.
-  """
+  """The d_ or g_ optimizer (float16: in its own LossScaleOptimizer). lr_decay "linear" takes the rate to 0
+  over the run's updates of that network, counted by the optimizer's checkpointed iterations."""
   def field(name):
     return getattr(config, f"{prefix}_{name}")
   learning_rate = field("learning_rate")

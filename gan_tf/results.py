@@ -1,17 +1,16 @@
 """Regenerates experiments/RESULTS.md: each row trained by its config, then scored like `make eval`.
 
-Run: `make results` (all rows; a finished row is reused, an unfinished one resumed), `ARGS=--rows=ID,...`,
-`--report_only` or `--rescore --rows=...`. Each finished row leaves a record beside its sample grid,
-experiments/results/<row>.json (its figures and the config it was trained with), and the real-data floors
-theirs (floors.json): committed, they let a clone without runs/ rewrite the report, while a changed
-default refuses the stale row. No figure in RESULTS.md is typed by hand.
+Run: `make results` (a finished row is reused, an unfinished one resumed), `ARGS=--rows=ID,...`,
+or `--report_only`. Each row's record (experiments/results/<row>.json: figures and
+config) and the floors' (floors.json) are committed: a clone rewrites the report from them, and a changed
+default refuses a stale row. No figure in RESULTS.md is typed by hand.
 """
 import dataclasses
 import json
 import os
 import time
 
-from absl import app, flags, logging
+from absl import flags, logging
 
 import experiments
 from gan_tf import data, evaluator as evaluator_lib, execution, files, images, metrics, rundir, sampling
@@ -57,50 +56,38 @@ def _rows():
 
 
 def record_path(row, records_dir=RECORDS):
-  """The row's record: its result and the config it was trained with, committed beside RESULTS.md so a
-  clone without runs/ can rewrite the report (`--report_only`) and refuse a stale row."""
+  """The row's record: its result and the config it was trained with, committed beside RESULTS.md."""
   return os.path.join(records_dir, f"{row.id}.json")
 
 
-def run_row(row, runs_dir, n, rescore=False, records_dir=RECORDS):
-  """Trains (or reuses) the row's run and returns its figures, writing its sample grid and its record
-  beside RESULTS.md; rescore scores a finished run again from its checkpoint (its training, and wall time,
-  unchanged). A row with a record and no run folder is reused from the record."""
+def run_row(row, runs_dir, n, records_dir=RECORDS):
+  """The row's figures: from its record, else from its finished run, else trained and scored now, writing
+  its sample grid and record beside RESULTS.md."""
   workdir = os.path.join(runs_dir, row.id)
   done = os.path.join(workdir, "results.json")
   record = record_path(row, records_dir)
   config = row.config()
-  generator = None   # the network to score now; None keeps a finished row's figures
-  if not os.path.exists(done) and os.path.exists(record):
-    with open(record) as f:
-      result = json.load(f)
-    _check_same_config(row, Config.from_json(json.dumps(result.pop("config"))), config,
-                       f"its record {record} was made", "delete that record")
-    if rescore:
-      raise UserError(f"{row.id}: --rescore needs its run folder {workdir} (checkpoints); only its record "
-                      f"{record} is here")
-    return result
-  if os.path.exists(done):
+  if os.path.exists(done):   # finished here: its record is written again
     trained = rundir.saved_config(workdir)
     _check_same_config(row, trained, config, f"its finished run in {workdir} was trained",
                        "delete that folder")
     with open(done) as f:
       result = json.load(f)
-    if rescore:
-      _, generator = rundir.restore_generator(workdir)
+  elif os.path.exists(record):   # finished elsewhere: its committed record
+    with open(record) as f:
+      result = json.load(f)
+    _check_same_config(row, Config.from_json(json.dumps(result.pop("config"))), config,
+                       f"its record {record} was made", "delete that record")
+    return result
   else:
     start = time.time()
-    gan = train.run(config, workdir)
+    generator = train.run(config, workdir).sampler
     trained = config
     result = {"row": dataclasses.asdict(row), "train_seconds": time.time() - start,
               "machine": execution.machine()}
-    generator = gan.sampler
-  os.makedirs(records_dir, exist_ok=True)
-  if generator is not None:
     result["figures"], fakes, result["evaluator_accuracy"] = _score(generator, config, n)
     images.save_png(images.grid(fakes[:36]), os.path.join(records_dir, f"{row.id}.png"), scale=1)
-  # With a weight average, the same run scored with G's own weights shows what the average adds (rows
-  # finished before this figure existed get it from their checkpoint).
+  # With a weight average, the same run scored with G's own weights shows what the average adds.
   if config.g_ema and "live_figures" not in result and rundir.latest_checkpoint(workdir):
     _, live = rundir.restore_generator(workdir, live=True)
     result["live_figures"] = _score(live, config, n)[0]
@@ -131,8 +118,7 @@ def _check_same_config(row, trained, config, made, remedy):
 
 
 def _unread(config):
-  """Fields this config's training never reads: Adam's betas under SGD, SGD's momentum under Adam, the
-  gradient penalty's weight under other losses."""
+  """Fields this config's training never reads: the other optimizer's, and gp_weight without WGAN-GP."""
   unread = set()
   for net in ("d", "g"):
     sgd = getattr(config, f"{net}_optimizer") == "sgd"
@@ -143,8 +129,7 @@ def _unread(config):
 
 
 def floors(n, records_dir=RECORDS, measure=True):
-  """The real-data floor per dataset, n real training images scored like samples: measured and recorded,
-  or (measure=False) as recorded."""
+  """The real-data floor per dataset (n real training images scored like samples), measured or recorded."""
   path = os.path.join(records_dir, "floors.json")
   if not measure and os.path.exists(path):
     with open(path) as f:
@@ -169,19 +154,15 @@ def _machine(result):
   return execution.describe(result["machine"]) if "machine" in result else "a machine not recorded"
 
 
-def _machines_line(machines):
-  if len(machines) == 1:
-    return next(iter(machines))
-  return "the machine named in each row's Settings line (rows come from more than one)"
-
-
 def markdown(results, floor, n):
   machines = {_machine(result) for result in results.values()}
+  machine_line = (next(iter(machines)) if len(machines) == 1
+                  else "the machine named in each row's Settings line (rows come from more than one)")
   lines = ["# Results: sample quality of each experiment, as its source prescribes it and with gan_tf's "
            "defaults", "",
            "Regenerate: `make results` (or `python -m gan_tf.results`). Figures at n = "
            f"{n:,} samples against the evaluator's held-out split (gan_tf.evaluate); wall time on "
-           f"{_machines_line(machines)}.", "", "## Evaluators and the real-data floor", "",
+           f"{machine_line}.", "", "## Evaluators and the real-data floor", "",
            "| data | evaluator accuracy | trained on / scored against | classifier score | FD features | "
            "KID | coverage |", "|---|---:|---|---:|---:|---:|---:|"]
   for name, f in floor.items():
@@ -240,43 +221,17 @@ def _flags(row):
   return " ".join(args)
 
 
-def _reported_rows(path=REPORT):
-  """Row ids the report at path gives figures for."""
-  if not os.path.exists(path):
-    return set()
-  with open(path) as f:
-    cells = [line.split("|") for line in f if line.startswith("| ")]
-  ids = {row.id for row in _rows()}
-  return {c[1].strip() for c in cells
-          if len(c) > 3 and c[1].strip() in ids and c[3].strip() not in ("", "not run yet")}
-
-
-def check_nothing_lost(ids, runs_dir, report=REPORT, records_dir=RECORDS):
-  """Refuses, before any training, to rewrite a report that would lose figures: a row it reports that is
-  not among ids (the rows about to be reported), its run folder and record both missing (e.g. a fresh
-  clone from before records were committed)."""
-  lost = sorted(r.id for r in _rows() if r.id in _reported_rows(report) and r.id not in ids)
-  if lost:
-    raise UserError(f"{report} reports {', '.join(lost)}, but neither their run folders in {runs_dir} nor "
-                    f"their records in {records_dir} are here: train them (--rows=ID,...) or restore their "
-                    f"folders; the report is left as it is")
-
-
-def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+def main():
   f = flags.FLAGS
   wanted = set(f.rows) if f.rows else None
   rows = [row for row in _rows()
           if os.path.exists(os.path.join(f.runs_dir, row.id, "results.json"))
           or os.path.exists(record_path(row))
           or (not f.report_only and (wanted is None or row.id in wanted))]
-  check_nothing_lost({row.id for row in rows}, f.runs_dir)
   results = {}
   for row in rows:
     logging.info("Row %s", row.id)
-    chosen = wanted is None or row.id in wanted
-    results[row.id] = run_row(row, f.runs_dir, f.n, rescore=f.rescore and chosen)
+    results[row.id] = run_row(row, f.runs_dir, f.n)
   text = markdown(results, floors(f.n, measure=not f.report_only), f.n)
   files.atomic_write(REPORT, text.encode())
   print(text)
@@ -286,7 +241,5 @@ if __name__ == "__main__":
   flags.DEFINE_list("rows", None, "Row ids to run (default: all); finished rows are always reported.")
   flags.DEFINE_string("runs_dir", "runs/results", "Where the rows' run folders go.")
   flags.DEFINE_bool("report_only", False, "Train nothing: rewrite RESULTS.md from the finished rows.")
-  flags.DEFINE_bool("rescore", False, "Score the finished rows (--rows, default all) again from their "
-                    "checkpoints, after a change to how runs are sampled; training and wall times stay.")
   flags.DEFINE_integer("n", 10000, "Samples scored per row.")
   run_main(main)

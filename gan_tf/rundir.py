@@ -58,8 +58,7 @@ def check_resumable(config, workdir):
 
 
 def restore_generator(workdir, live=False):
-  """(config, generator) from a run's config.json and latest checkpoint: the weight average when the run
-  kept one (config.g_ema), as the run's own samples and export use, unless live (G's trained weights)."""
+  """(config, generator) of a run's latest checkpoint: its weight average if kept, unless live (G's own)."""
   config = saved_config(workdir)
   latest = latest_checkpoint(workdir)
   if config is None or latest is None:

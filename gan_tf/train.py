@@ -10,7 +10,7 @@ import sys
 import tempfile
 
 import tensorflow as tf
-from absl import app, flags, logging
+from absl import flags, logging
 
 import experiments
 from gan_tf import callbacks as callbacks_lib, data, execution, export, files, gan as gan_lib, images
@@ -156,9 +156,7 @@ def resolve(experiment, workdir, resume, runs_dir, overrides, setting="default")
   return config, workdir or rundir.new_workdir(runs_dir, config.name)
 
 
-def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+def main():
   f = flags.FLAGS
   config, workdir = resolve(f.experiment, f.workdir, f.resume, f.runs_dir, _overrides(), f.setting)
   run(config, workdir)

@@ -23,7 +23,7 @@ import tensorflow as tf
 
 from conftest import idx_bytes, smoke, write_idx_split
 from experiments import get_config
-from gan_tf import data, export, files, generate, models, rundir, train
+from gan_tf import data, export, files, models, rundir, train
 from gan_tf.callbacks import Checkpointer, DivergenceError
 from gan_tf.config import ConfigError
 from gan_tf.data import DataError
@@ -138,7 +138,7 @@ def test_config_errors_are_user_errors():
 
 def test_generate_on_a_folder_that_is_not_a_saved_model(tmp_path):
   with pytest.raises(export.ModelError, match="no saved_model.pb; pass --model=<run>/saved_model"):
-    generate.sample(str(tmp_path), 4, 0)
+    export.load_sampler(str(tmp_path))
 
 
 def test_restore_from_a_folder_that_is_not_a_run(tmp_path):

@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from conftest import smoke
 from gan_tf import data, evaluator as evaluator_lib, export, metrics, models, rundir, sampling
-from gan_tf.callbacks import EvaluationCallback
+from gan_tf.callbacks import EvaluationCallback, make_callbacks
 from gan_tf.gan import build_gan
 
 
@@ -278,6 +278,14 @@ def test_evaluation_callback_logs_eval_scalars_during_fit(synthetic, tmp_path):
   for tag in ("eval/classifier_score", "eval/frechet_features", "eval/frechet_logits", "eval/kid",
               "eval/kid_std", "eval/coverage", "eval/effective_classes", "eval/classes_per_sample"):
     assert (tag, 2) in tags
+
+
+def test_eval_fields_set_the_runs_evaluation_callback(tmp_path):
+  def evaluations(config):
+    return [c for c in make_callbacks(config, str(tmp_path), None, 6) if isinstance(c, EvaluationCallback)]
+  assert evaluations(smoke()) == []   # eval_every 0: off
+  [callback] = evaluations(smoke(eval_every=2, eval_n=50, eval_min_coverage=3))
+  assert (callback.every_epochs, callback.n, callback.min_coverage) == (2, 50, 3)
 
 
 def test_evaluation_callback_warns_when_samples_collapse_to_one_class(synthetic, caplog):

@@ -1,5 +1,5 @@
 """gan_tf/results.py: a finished row (run folder or committed record) is reused only while its config
-is the row's config, and a rewrite never drops a reported row's figures."""
+is the row's config."""
 import json
 import os
 import shutil
@@ -84,8 +84,6 @@ def test_a_finished_row_leaves_a_record_that_serves_without_its_run_folder(tmp_p
   shutil.rmtree(tmp_path / "runs")   # a clone: no runs/, the record committed
   assert results.run_row(row, str(tmp_path / "runs"), n=10, records_dir=records)["figures"] == {
       "classifier_score": 4.2}
-  with pytest.raises(UserError, match="--rescore needs its run folder"):
-    results.run_row(row, str(tmp_path / "runs"), n=10, rescore=True, records_dir=records)
 
 
 def test_a_record_made_with_an_old_default_is_refused(tmp_path):
@@ -99,19 +97,6 @@ def test_a_record_made_with_an_old_default_is_refused(tmp_path):
   assert str(error.value) == (f"{row.id}: its record {records}/{row.id}.json was made with another config "
                               f"(d_steps 5 -> {row.config().d_steps}); delete that record to train the row "
                               "again")
-
-
-def test_a_rewrite_that_would_drop_a_reported_row_is_refused(tmp_path):
-  a, b = "mlp-fashion-50-default", "mlp_small-fashion-50-default"
-  report = tmp_path / "RESULTS.md"
-  report.write_text(results.markdown({a: _result("CPU A"), b: _result("CPU A")}, {}, 10))
-  assert results._reported_rows(str(report)) == {a, b}
-  results.check_nothing_lost({a, b, "dcgan-fashion-20-default"}, "runs/results", str(report))
-  with pytest.raises(UserError) as error:
-    results.check_nothing_lost({a}, "runs/results", str(report), "experiments/results")
-  assert str(error.value) == (f"{report} reports {b}, but neither their run folders in runs/results nor their "
-                              "records in experiments/results are here: train them (--rows=ID,...) or restore "
-                              "their folders; the report is left as it is")
 
 
 def test_a_row_imported_from_an_earlier_report_says_so():
