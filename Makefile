@@ -1,4 +1,6 @@
-# gan_tf: every target works on a fresh clone (it makes .venv if missing). Flags pass through ARGS='...'.
+# gan_tf: every target works on a fresh clone (it makes .venv if missing).
+# Variables: ARGS='--flag=value ...' (any target), EXP (make train), RUN and MODEL (a run folder, or latest:
+# the newest under runs/), DATA_DIR (a folder of IDX .gz files). Times are for a 2-core CPU.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -9,10 +11,14 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 DATA_DIR ?=
 DATA_FLAG = $(if $(DATA_DIR),--data_dir=$(DATA_DIR))
 ARGS ?=
+RUN ?= latest
+MODEL ?= latest
 
-.PHONY: help install test train-mlp train-dcgan train tensorboard export generate eval bench results clean
+.PHONY: help install test train-mlp train-mlp-small train-dcgan train-dcgan-tutorial train tensorboard export \
+	generate eval bench results clean
 help:  ## this list
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
+	@sed -n '2,3p' $(MAKEFILE_LIST) | sed 's/^# //'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 22
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,32 +32,39 @@ install: $(STAMP)  ## make .venv and install gan_tf with its pinned requirements
 test: $(STAMP)  ## the test suite (no network; data tests skip where the IDX files are absent)
 	$(PY) -m pytest -q tests
 
-train-mlp: $(STAMP)  ## the TF1 tutorial's dense GAN (ARGS='--epochs=3 ...')
+train-mlp: $(STAMP)  ## the TF1 tutorial's dense GAN (minutes)
 	$(PY) -m gan_tf.train --experiment=mlp $(DATA_FLAG) $(ARGS)
 
-train-dcgan: $(STAMP)  ## the Keras Conv2D/UpSampling2D DCGAN (ARGS='--epochs=3 ...')
+train-mlp-small: $(STAMP)  ## the one-hidden-layer walk-through GAN (minutes)
+	$(PY) -m gan_tf.train --experiment=mlp_small $(DATA_FLAG) $(ARGS)
+
+train-dcgan: $(STAMP)  ## the Keras Conv2D/UpSampling2D DCGAN (an hour or more)
 	$(PY) -m gan_tf.train --experiment=dcgan $(DATA_FLAG) $(ARGS)
 
+train-dcgan-tutorial: $(STAMP)  ## the TensorFlow DCGAN tutorial's model (an hour or more)
+	$(PY) -m gan_tf.train --experiment=dcgan_tutorial $(DATA_FLAG) $(ARGS)
+
 train: $(STAMP)  ## any experiment: make train EXP=mlp_small ARGS='...'
+	@test -n "$(EXP)" || { echo "error: make train needs EXP=<experiment>: mlp, mlp_small, dcgan, dcgan_tutorial" >&2; exit 2; }
 	$(PY) -m gan_tf.train --experiment=$(EXP) $(DATA_FLAG) $(ARGS)
 
-tensorboard: $(STAMP)  ## serve runs/ (all runs side by side) on http://localhost:6006
-	$(PY) -m tensorboard.main --logdir runs --port 6006
+tensorboard: $(STAMP)  ## serve runs/ (all runs side by side) on http://localhost:6006 [ARGS=--bind_all]
+	$(PY) -m tensorboard.main --logdir runs --port 6006 $(ARGS)
 
-export: $(STAMP)  ## SavedModel of a run's generator: make export RUN=runs/mlp-... [ARGS='--out=DIR']
+export: $(STAMP)  ## SavedModel of a run's generator: make export [RUN=runs/mlp-...|latest] [ARGS='--out=DIR']
 	$(PY) -m gan_tf.export --run=$(RUN) $(ARGS)
 
-generate: $(STAMP)  ## PNG grid from a SavedModel: make generate MODEL=runs/mlp-.../saved_model [ARGS='--n=64 --seed=0 --out=grid.png']
+generate: $(STAMP)  ## PNG grid from a SavedModel or run: make generate [MODEL=runs/mlp-...|latest] [ARGS='--n=64 --seed=0']
 	$(PY) -m gan_tf.generate --model=$(MODEL) $(ARGS)
 
-eval: $(STAMP)  ## sample-quality figures as one JSON line: make eval RUN=runs/mlp-... [ARGS='--n=10000']
+eval: $(STAMP)  ## sample-quality figures as one JSON line: make eval [RUN=runs/mlp-...|latest] [ARGS='--n=10000']
 	$(PY) -m gan_tf.evaluate --run=$(RUN) $(ARGS)
 
-bench: $(STAMP)  ## training speed vs the plain tf.function loop -> runs/bench/bench.md + bench.json
+bench: $(STAMP)  ## training speed vs the plain tf.function loop -> runs/bench/ (minutes)
 	$(PY) -m gan_tf.bench $(DATA_FLAG) --out=runs/bench $(ARGS)
 
 clean:  ## remove .venv (runs/ is kept)
 	rm -rf $(VENV)
 
-results: $(STAMP)  ## train and score every RESULTS.md row (reuses finished runs): ARGS='--rows=ID,...'
+results: $(STAMP)  ## train and score every RESULTS.md row (hours; reuses finished rows): ARGS='--rows=ID,...'
 	$(PY) -m gan_tf.results $(ARGS)

@@ -1,4 +1,4 @@
-"""The TensorFlow DCGAN tutorial's model, the modern baseline. Run: `make train EXP=dcgan_tutorial`.
+"""The TensorFlow DCGAN tutorial's model, the modern baseline. Run: `make train-dcgan-tutorial`.
 
 Source: tensorflow.org DCGAN tutorial (G: Dense 7*7*256 + BN + LeakyReLU, Conv2DTranspose 128/64/1;
 D: stride-2 Conv2D 64/128 + LeakyReLU + Dropout 0.3; Adam 1e-4 for both; z ~ N(0, 1); batch 256 there,

@@ -1,4 +1,4 @@
-"""The one-hidden-layer walk-through GAN. Run: `make train EXP=mlp_small`.
+"""The one-hidden-layer walk-through GAN. Run: `make train-mlp-small`.
 
 Source: the introductory walk-through (G 100-128-784, D 784-128-1, LeakyReLU, binary cross-entropy, plain
 SGD, batch 64, z ~ U(-1, 1)); it trains "until the loss has stabilised for both networks", which is the

@@ -33,7 +33,7 @@ def main():
   f = flags.FLAGS
   if f.live and not f.run:
     raise UserError("--live needs --run: a SavedModel holds only the weights it was exported with")
-  config, fakes, source = _samples(f.run, f.model, f.n, f.seed, f.live)
+  config, fakes, source = _samples(f.run and rundir.find(f.run), f.model, f.n, f.seed, f.live)
   if f.data_dir is not None:
     config = config.replace(data_dir=f.data_dir)
   evaluator = evaluator_lib.load_evaluator(config, f.cache_dir)
@@ -53,7 +53,8 @@ def main():
 
 
 if __name__ == "__main__":
-  flags.DEFINE_string("run", None, "A run's work dir: its saved_model/, else its latest checkpoint.")
+  flags.DEFINE_string("run", None, "A run's work dir: its saved_model/, else its latest checkpoint; "
+                      "'latest': the newest under runs/.")
   flags.DEFINE_string("model", None, "A SavedModel folder written by gan_tf.export.")
   flags.mark_flags_as_mutual_exclusive(["run", "model"], required=True)
   flags.DEFINE_integer("n", DEFAULT_N, "Samples to score (and real images for the floor).", lower_bound=2)

@@ -102,14 +102,14 @@ def sample_saved_model(path, n, seed=0, batch_size=SAMPLE_BATCH):
 
 
 def main():
-  run, out = flags.FLAGS.run, flags.FLAGS.out
+  run, out = rundir.find(flags.FLAGS.run), flags.FLAGS.out
   config, generator = rundir.restore_generator(run)
   path = export_generator(generator, config, out or os.path.join(run, EXPORT_DIR))
   print(json.dumps({"saved_model": path, "experiment": config.name}))
 
 
 if __name__ == "__main__":
-  flags.DEFINE_string("run", None, "A run's work dir (with checkpoints/ and config.json).",
-                      required=True)
+  flags.DEFINE_string("run", "latest", "A run's work dir (with checkpoints/ and config.json); 'latest': "
+                      "the newest under runs/.")
   flags.DEFINE_string("out", None, f"Where to write the SavedModel; default <run>/{EXPORT_DIR}.")
   run_main(main)

@@ -1,28 +1,35 @@
 """A PNG grid of samples from an exported generator, using only the SavedModel (no gan_tf model code).
 
-Run: `python -m gan_tf.generate --model=runs/mlp-.../saved_model --n=64 --seed=0 --out=grid.png`
-(or `make generate MODEL=...`). A SavedModel is a program: load one only from a source you trust.
+Run: `python -m gan_tf.generate --model=runs/mlp-... --n=64 --seed=0` (or `make generate MODEL=...`; `latest` is
+the newest run); the grid goes beside the SavedModel unless --out says otherwise. A SavedModel is a program:
+load one only from a source you trust.
 """
 import json
+import os
 
 import tensorflow as tf
 from absl import flags
 
-from gan_tf import export, images
+from gan_tf import export, images, rundir
 from gan_tf.errors import run_main
 
 
 def main():
   f = flags.FLAGS
-  sample = export.load_sampler(f.model)
+  model = rundir.find(f.model)
+  if os.path.isdir(os.path.join(model, rundir.EXPORT_DIR)):   # a run folder: its SavedModel
+    model = os.path.join(model, rundir.EXPORT_DIR)
+  sample = export.load_sampler(model)
   pixels = sample(n=tf.constant(f.n, tf.int32), seed=tf.constant(f.seed, tf.int64))["images"].numpy()
-  images.save_png(images.grid(pixels), f.out)
-  print(json.dumps({"out": f.out, "n": int(pixels.shape[0]), "seed": f.seed}))
+  out = f.out or os.path.join(os.path.dirname(os.path.abspath(model)), f"generated-n{f.n}-seed{f.seed}.png")
+  images.save_png(images.grid(pixels), out)
+  print(json.dumps({"out": out, "n": int(pixels.shape[0]), "seed": f.seed}))
 
 
 if __name__ == "__main__":
-  flags.DEFINE_string("model", None, "SavedModel folder written by gan_tf.export.")
+  flags.DEFINE_string("model", "latest", "A SavedModel written by gan_tf.export, or a run folder; 'latest': "
+                      "the newest run under runs/.")
   flags.DEFINE_integer("n", 64, "How many images.", lower_bound=1, upper_bound=4096)
   flags.DEFINE_integer("seed", 0, "Seed of z: the same seed gives the same images.")
-  flags.DEFINE_string("out", "grid.png", "PNG file to write.")
+  flags.DEFINE_string("out", None, "PNG file to write; default: beside the SavedModel, in its run folder.")
   run_main(main)

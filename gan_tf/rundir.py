@@ -76,6 +76,11 @@ def new_workdir(runs_dir, name):
   return os.path.join(runs_dir, f"{name}-{datetime.datetime.now():%Y%m%d-%H%M%S}")
 
 
+def find(run, runs_dir="runs"):
+  """run's folder; "latest" names the newest run with a checkpoint under runs_dir."""
+  return newest_run(runs_dir) if run == "latest" else run
+
+
 def newest_run(runs_dir, name=None):
   """The most recently written run folder under runs_dir with a checkpoint (of experiment name, if given)."""
   runs = [d for d in glob.glob(os.path.join(runs_dir, f"{name}-*" if name else "*"))

@@ -126,6 +126,8 @@ def define_flags():
                       "checkpoints is resumed.")
   flags.DEFINE_bool("resume", False, "Continue the newest runs/<experiment>-* run.")
   flags.DEFINE_string("runs_dir", "runs", "Where new run folders are made.")
+  flags.DEFINE_bool("print_config", False, "Print the resolved config (experiment, --setting, overrides) "
+                    "as JSON and exit: nothing is trained or written.")
   flags.DEFINE_string("setting", "default", "'source': train as the experiment's source prescribes (its "
                       "SOURCE, e.g. mlp's non-saturating loss with k = 1); 'default': gan_tf's defaults.")
   define = {str: flags.DEFINE_string, int: flags.DEFINE_integer, float: flags.DEFINE_float,
@@ -159,8 +161,15 @@ def resolve(experiment, workdir, resume, runs_dir, overrides, setting="default")
 def main():
   f = flags.FLAGS
   config, workdir = resolve(f.experiment, f.workdir, f.resume, f.runs_dir, _overrides(), f.setting)
+  if f.print_config:
+    print(config.to_json())
+    return
   run(config, workdir)
-  print(f"Done: {workdir}")
+  print(f"Done: {workdir}\n"
+        f"  samples:     {os.path.join(workdir, rundir.SAMPLES_DIR)}/ (progress.gif: every grid in turn)\n"
+        f"  TensorBoard: make tensorboard (all runs), or tensorboard --logdir {workdir}\n"
+        f"  SavedModel:  {os.path.join(workdir, rundir.EXPORT_DIR)}\n"
+        f"  next:        make eval RUN={workdir}; make generate MODEL={workdir}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The SavedModel: loaded in a Python that never imports gan_tf, saved_model_cli, TFLite, generate."""
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -106,6 +107,24 @@ def test_export_cli_and_generate_cli(trained, tmp_path):
   assert generated.returncode == 0, generated.stderr[-2000:]
   from PIL import Image
   assert Image.open(grid).size == (2 * (3 * 30 + 2),) * 2
+
+
+def test_latest_run_serves_export_generate_and_eval_and_the_grid_lands_in_the_run(trained, tmp_path):
+  _, _, path = trained
+  run = tmp_path / "runs" / "smoke-20990101-000000"
+  shutil.copytree(os.path.dirname(path), run)
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+  def cli(module, *args):
+    result = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True,
+                            timeout=300, cwd=str(tmp_path), env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+  assert cli("gan_tf.export")["saved_model"] == os.path.join("runs", run.name, "saved_model")   # --run=latest
+  generated = cli("gan_tf.generate", "--n=4")                                                   # --model=latest
+  assert generated["out"] == str(run / "generated-n4-seed0.png") and os.path.exists(generated["out"])
+  assert rundir.find("latest", str(tmp_path / "runs")) == str(run)
+  with pytest.raises(rundir.ResumeError, match="no run with a checkpoint under"):
+    rundir.find("latest", str(tmp_path / "empty"))
 
 
 def test_export_replaces_a_previous_model_whole(trained, tmp_path):

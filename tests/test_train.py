@@ -123,6 +123,28 @@ def test_cli_setting_source_trains_with_the_sources_setting_and_flags_still_win(
   assert (config.loss, config.d_steps) == ("wasserstein_gp", 2)
 
 
+def test_help_prints_no_native_logging_noise():
+  env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+  result = subprocess.run([sys.executable, "-m", "gan_tf.train", "--help"], capture_output=True, text=True,
+                          cwd=REPO, env=env, timeout=300)
+  assert "--experiment" in result.stdout   # absl exits 1 after --help
+  if not os.path.exists("/proc/driver/nvidia"):
+    for noise in ("oneDNN", "cuda", "cuInit", "absl::InitializeLog"):
+      assert noise not in result.stdout + result.stderr, noise
+
+
+@pytest.mark.parametrize("setting,expected", [
+    ("default", {"batch_size": 64, "d_optimizer": "adam", "d_learning_rate": 4e-4}),
+    ("source", {"batch_size": 128, "d_optimizer": "sgd", "d_learning_rate": 5e-4, "d_nesterov": True})])
+def test_print_config_prints_the_resolved_config_and_writes_nothing(setting, expected, tmp_path):
+  result = run_cli("--experiment=dcgan", f"--setting={setting}", "--print_config", "--epochs=3",
+                   f"--runs_dir={tmp_path / 'runs'}")
+  assert result.returncode == 0, result.stderr[-2000:]
+  printed = json.loads(result.stdout)
+  assert {k: printed[k] for k in expected} == expected and printed["epochs"] == 3
+  assert not (tmp_path / "runs").exists()
+
+
 @pytest.mark.parametrize("args,words", [
     (["--epochz=3"], "Unknown command line flag 'epochz'"),
     (["--experiment=nope"], "experiment='nope': unknown"),
