@@ -62,7 +62,7 @@ class SampleGrid(keras.callbacks.Callback):
 
 
 class ScalarLogger(StepCallback):
-  """The step's logs (d_loss, g_loss, mean D(x), mean D(G(z))), rates and images/s every `every` steps."""
+  """The step's logs (d_loss, g_loss, mean D(x) and D(G(z))), rates and images/s every `every` steps."""
 
   def __init__(self, writer, every, steps_per_epoch, images_per_step):
     super().__init__(steps_per_epoch)

@@ -28,65 +28,68 @@ class ConfigError(UserError, ValueError):
   """A configuration value is unknown, of the wrong type or out of range."""
 
 
+GROUPS = ("experiment", "data", "networks", "loss and training", "stabilisers", "monitoring and checkpoints",
+          "speed", "distribution")
+
+
+def _field(default, group, help):
+  """A Config field with its --help group and line: the one place each field is described."""
+  return dataclasses.field(default=default, metadata={"group": group, "help": help})
+
+
 @dataclasses.dataclass(frozen=True)
 class Config:
   """One experiment. See experiments/*.py for the values each reproduction uses."""
-  name: str = "custom"                 # experiment name; run folders are named after it
-  source: str = ""                     # what this experiment reproduces (shown in logs and exports)
-  model: str = "mlp"                   # key in models.REGISTRY
-  # Data.
-  dataset: str = "fashion_mnist"       # tfds name (28x28 grey sets)
-  data_dir: str = ""                   # the dataset's IDX .gz files; "": its offline folder, else tfds
-  split: str = "train"                 # tfds split spec, e.g. "train", "test", "train[:80%]"
-  # Networks.
-  latent_dim: int = 100
-  noise: str = "uniform"               # z ~ U(-1, 1) or N(0, 1)
-  activation: str = "relu"             # dcgan and mlp: hidden activation
-  g_batchnorm: bool = False            # dcgan only: BatchNorm after G's Dense(128*7*7)
-  minibatch_stddev: bool = False       # D's last layer also sees the batch's feature spread (ProGAN)
-  # Objective and schedule.
-  loss: str = "non_saturating"
-  gp_weight: float = 10.0              # wasserstein_gp only
-  r1_weight: float = 0.0               # gamma of R1 on real images (Mescheder et al. 2018); 0: off
-  label_smoothing: float = 0.0         # minimax / non_saturating only: D's target for real images is 1 - this
-  d_steps: int = 1                     # k of Goodfellow et al., Algorithm 1
-  g_steps: int = 1                     # G updates per train step, after the k D updates, each on fresh z
-  batch_size: int = 128
-  epochs: int = 10
-  # Optimizers: one per network, never shared.
-  d_optimizer: str = "adam"
-  d_learning_rate: float = 1e-4
-  d_beta_1: float = 0.9                # adam only
-  d_momentum: float = 0.0              # sgd only
-  d_nesterov: bool = False             # sgd only
-  g_optimizer: str = "adam"
-  g_learning_rate: float = 1e-4
-  g_beta_1: float = 0.9
-  g_momentum: float = 0.0
-  g_nesterov: bool = False
-  lr_decay: str = "constant"           # "linear": both rates fall linearly to 0 over the run's epochs
-  g_ema: float = 0.0                   # momentum of G's weight average, which samples and exports; 0: off
-  # Stopping rule of mlp_small's source: stop when both losses have stabilised (0 = off).
-  plateau_patience: int = 0            # epochs without a change above plateau_min_delta, for both losses
-  plateau_min_delta: float = 0.01
-  # Outputs.
-  sample_every: int = 1                # epochs between fixed-z sample grids
-  sample_grid: int = 8                 # grid is sample_grid x sample_grid images
-  checkpoint_every: int = 500          # steps between checkpoints (and one at each epoch end)
-  checkpoints_to_keep: int = 3
-  log_every: int = 100                 # steps between TensorBoard scalar points
-  eval_every: int = 0                  # epochs between sample-quality figures in TensorBoard (0 = off)
-  eval_n: int = 2000                   # samples scored each time
-  eval_min_coverage: int = 8           # warn (collapse watchdog) when fewer classes hold >= 2% of samples
-  # Execution.
-  seed: int = 0
-  deterministic: bool = False          # op determinism: bit-identical runs on CPU
-  jit_compile: bool = False            # XLA; off by default, it is slower on CPU for the conv nets
-  steps_per_execution: int = 1
-  mixed_precision: str = "float32"
-  strategy: str = "default"
-  sync_batchnorm: bool = False
-  cpu_devices: int = 0                 # logical CPU devices, so "mirrored" replicates on a CPU (0: as is)
+  name: str = _field("custom", "experiment", "experiment name; run folders are named after it")
+  source: str = _field("", "experiment", "what the experiment reproduces (shown in logs and exports)")
+  dataset: str = _field("fashion_mnist", "data", "which 28x28 grey dataset (tfds name)")
+  data_dir: str = _field("", "data", "a folder of its IDX .gz files; empty: Debian's folder, else tfds")
+  split: str = _field("train", "data", "tfds split spec, e.g. train, test, train[:80%]")
+  model: str = _field("mlp", "networks", "the networks (models.REGISTRY)")
+  latent_dim: int = _field(100, "networks", "size of z")
+  noise: str = _field("uniform", "networks", "z ~ U(-1, 1) or N(0, 1)")
+  activation: str = _field("relu", "networks", "hidden activation of mlp and dcgan")
+  g_batchnorm: bool = _field(False, "networks", "dcgan: BatchNorm after G's Dense(128*7*7)")
+  loss: str = _field("non_saturating", "loss and training", "the GAN loss (losses.LOSSES)")
+  d_steps: int = _field(1, "loss and training", "k: D updates per train step (Algorithm 1)")
+  g_steps: int = _field(1, "loss and training", "G updates per train step, after the k D updates")
+  batch_size: int = _field(128, "loss and training", "images per D update (the global batch)")
+  epochs: int = _field(10, "loss and training", "passes over the split")
+  d_optimizer: str = _field("adam", "loss and training", "D's optimizer")
+  d_learning_rate: float = _field(1e-4, "loss and training", "D's learning rate")
+  d_beta_1: float = _field(0.9, "loss and training", "D's Adam beta_1")
+  d_momentum: float = _field(0.0, "loss and training", "D's SGD momentum")
+  d_nesterov: bool = _field(False, "loss and training", "D's SGD with Nesterov momentum")
+  g_optimizer: str = _field("adam", "loss and training", "G's optimizer")
+  g_learning_rate: float = _field(1e-4, "loss and training", "G's learning rate")
+  g_beta_1: float = _field(0.9, "loss and training", "G's Adam beta_1")
+  g_momentum: float = _field(0.0, "loss and training", "G's SGD momentum")
+  g_nesterov: bool = _field(False, "loss and training", "G's SGD with Nesterov momentum")
+  lr_decay: str = _field("constant", "loss and training", "linear: both rates fall to 0 over the run")
+  plateau_patience: int = _field(0, "loss and training", "stop after this many epochs of both losses "
+                                 "moving < plateau_min_delta (mlp_small's source's rule); 0: off")
+  plateau_min_delta: float = _field(0.01, "loss and training", "see plateau_patience")
+  seed: int = _field(0, "loss and training", "seed of weights, noise and data order")
+  gp_weight: float = _field(10.0, "stabilisers", "WGAN-GP's penalty weight (wasserstein_gp only)")
+  r1_weight: float = _field(0.0, "stabilisers", "R1 penalty gamma on real images (Mescheder et al. 2018)")
+  label_smoothing: float = _field(0.0, "stabilisers", "D's real target is 1 - this (cross-entropy losses)")
+  minibatch_stddev: bool = _field(False, "stabilisers", "D's last layer sees the batch's spread (ProGAN)")
+  g_ema: float = _field(0.0, "stabilisers", "momentum of G's weight average, which samples and exports")
+  sample_every: int = _field(1, "monitoring and checkpoints", "epochs between fixed-z sample grids")
+  sample_grid: int = _field(8, "monitoring and checkpoints", "a grid is sample_grid x sample_grid images")
+  checkpoint_every: int = _field(500, "monitoring and checkpoints", "steps between checkpoints")
+  checkpoints_to_keep: int = _field(3, "monitoring and checkpoints", "checkpoints kept")
+  log_every: int = _field(100, "monitoring and checkpoints", "steps between TensorBoard scalar points")
+  eval_every: int = _field(0, "monitoring and checkpoints", "epochs between sample-quality figures; 0: off")
+  eval_n: int = _field(2000, "monitoring and checkpoints", "samples scored each time")
+  eval_min_coverage: int = _field(8, "monitoring and checkpoints", "warn when fewer classes hold >= 2%")
+  jit_compile: bool = _field(False, "speed", "XLA (helps the dense nets; not the conv nets on CPU)")
+  steps_per_execution: int = _field(1, "speed", "train steps per call into the compiled step")
+  mixed_precision: str = _field("float32", "speed", "compute precision (variables stay float32)")
+  deterministic: bool = _field(False, "speed", "op determinism: bit-identical runs, slower")
+  strategy: str = _field("default", "distribution", "tf.distribute strategy (docs/scale.md)")
+  sync_batchnorm: bool = _field(False, "distribution", "BatchNorm statistics over all replicas")
+  cpu_devices: int = _field(0, "distribution", "split the CPU into this many devices (0: as is)")
 
   def __post_init__(self):
     for field in dataclasses.fields(self):

@@ -39,4 +39,5 @@ def run_main(main_fn):
   # TensorFlow's own INFO lines (saver sharding, signature renames) drown ours: keep gan_tf's and warnings.
   logging.get_absl_handler().addFilter(
       lambda record: record.levelno >= std_logging.WARNING or "gan_tf" in record.pathname)
+  std_logging.getLogger("tensorflow").setLevel(std_logging.WARNING)   # its own handler prints INFO lines
   app.run(guarded, flags_parser=parse)

@@ -6,6 +6,7 @@ Run: `python -m gan_tf.evaluate --run=runs/mlp-... [--n=10000 --seed=0]` (or `--
 """
 import json
 import os
+import sys
 
 from absl import flags
 
@@ -49,7 +50,12 @@ def main():
             "evaluator": {k: info[k] for k in ("path", "test_accuracy", "train_split", "eval_split",
                                                 "train_examples", "eval_examples", "trained_now",
                                                 "train_seconds")}}
-  print(json.dumps(result))
+  rows = (("classifier score", "classifier_score", ".2f"), ("Frechet distance", "frechet_features", ".2f"),
+          ("KID", "kid_mean", ".4f"), ("classes covered", "coverage", "d"))
+  sys.stderr.write(f"{'':18}{'samples':>10}{'real data':>11}\n" + "".join(
+      f"{label:18}{result[key]:>10{form}}{result['real_floor'][key]:>11{form}}\n"
+      for label, key, form in rows))
+  print(json.dumps(result))   # stdout: one JSON line for scripts
 
 
 if __name__ == "__main__":

@@ -50,8 +50,9 @@ class GAN(keras.Model):
       self.g_average.set_weights(generator.get_weights())
     self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
     self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-    self.d_real_tracker = keras.metrics.Mean(name="d_real")   # mean D(x), a probability
-    self.d_fake_tracker = keras.metrics.Mean(name="d_fake")   # mean D(G(z)), a probability
+    # Mean D(x) and D(G(z)): probabilities under a cross-entropy loss, else D's raw scores (a critic's).
+    self.d_real_tracker = keras.metrics.Mean(name="d_real")
+    self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
 
   def compile(self, d_optimizer, g_optimizer, loss="non_saturating", d_steps=1, g_steps=1, gp_weight=10.0,
               label_smoothing=0.0, r1_weight=0.0, **kwargs):
@@ -65,6 +66,7 @@ class GAN(keras.Model):
     self.d_optimizer = d_optimizer
     self.g_optimizer = g_optimizer
     self.d_loss_fn, self.g_loss_fn = losses.LOSSES[loss]
+    self.d_output = _mean_probability if loss in losses.SMOOTHABLE else _mean_score
     if label_smoothing:
       self.d_loss_fn = functools.partial(self.d_loss_fn, label_smoothing=label_smoothing)
     self.d_steps, self.g_steps = d_steps, g_steps
@@ -125,7 +127,7 @@ class GAN(keras.Model):
 
     def discriminator_step(i, *_):
       loss, real_logits, fake_logits = self._discriminator_step(real[i])
-      return i + 1, loss, _mean_probability(real_logits), _mean_probability(fake_logits)
+      return i + 1, loss, self.d_output(real_logits), self.d_output(fake_logits)
     zero = tf.constant(0.0)
     state = (tf.constant(0), zero, zero, zero)   # (i, D loss, mean D(x), mean D(G(z)))
     if k == 1 or tf.distribute.has_strategy():
@@ -247,6 +249,11 @@ def _logs(values):
     # scalars (tensorflow/tensorflow#72388); with the axis it is the mean over all replicas.
     return {name: value[None] for name, value in values.items()}
   return values
+
+
+def _mean_score(logits):
+  """Mean raw output of D over the batch, in float32 (a critic's score, or least squares' target scale)."""
+  return tf.reduce_mean(tf.cast(logits, tf.float32))
 
 
 def _mean_probability(logits):

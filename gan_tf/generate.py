@@ -1,8 +1,8 @@
 """A PNG grid of samples from an exported generator, using only the SavedModel (no gan_tf model code).
 
-Run: `python -m gan_tf.generate --model=runs/mlp-... --n=64 --seed=0` (or `make generate MODEL=...`; `latest` is
-the newest run); the grid goes beside the SavedModel unless --out says otherwise. A SavedModel is a program:
-load one only from a source you trust.
+Run: `python -m gan_tf.generate --model=runs/mlp-... --n=64 --seed=0` (or `make generate MODEL=...`;
+`latest` is the newest run); the grid goes beside the SavedModel unless --out says otherwise. A SavedModel
+is a program: load one only from a source you trust.
 """
 import json
 import os

@@ -73,7 +73,8 @@ def r1_penalty(real_gradients):
   return tf.reduce_mean(tf.reduce_sum(tf.square(g), axis=1))
 
 
-# The losses whose discriminator loss is a cross-entropy with a real target (label_smoothing applies).
+# The losses whose discriminator loss is a cross-entropy with a real target (label smoothing applies, and
+# D's outputs read as probabilities).
 SMOOTHABLE = ("minimax", "non_saturating")
 
 # name -> (discriminator loss, generator loss)

@@ -15,7 +15,7 @@ from absl import flags, logging
 import experiments
 from gan_tf import callbacks as callbacks_lib, data, execution, export, files, gan as gan_lib, images
 from gan_tf import rundir
-from gan_tf.config import Config
+from gan_tf.config import CHOICES, GROUPS, Config
 from gan_tf.errors import run_main
 
 
@@ -36,7 +36,10 @@ def run(config, workdir):
   steps_per_epoch = data.steps_per_epoch(config, len(pixels))
   execution_steps = data.steps_per_execution(config, len(pixels))
   rundir.check_resumable(config, workdir)
-  logging.info("Work dir: %s\nConfig:\n%s", workdir, config.to_json())
+  changed = {k: v for k, v in dataclasses.asdict(config).items()
+             if v != getattr(Config(), k) and k != "source"}
+  logging.info("Work dir: %s (config.json there holds the whole config)\nConfig, where not the base's: %s",
+               workdir, ", ".join(f"{k}={v!r}" for k, v in changed.items()))
   with strategy.scope():
     gan = gan_lib.build_gan(config.replace(steps_per_execution=execution_steps), steps_per_epoch)
     checkpoint = gan.checkpoint()
@@ -59,9 +62,9 @@ def run(config, workdir):
       latest = rundir.latest_checkpoint(workdir)
       if latest:
         checkpoint.restore(latest).assert_existing_objects_matched()
-    logging.info("Experiment %s (%s): %s, %d images, %d steps/epoch in executions of %d, jit_compile=%s, "
-                 "strategy=%s (%d replicas), precision=%s", config.name, config.source,
-                 data.describe(config), len(pixels),
+    logging.info("Experiment %s (%s): %s, split %s, %d images, %d steps/epoch in executions of %d, "
+                 "jit_compile=%s, strategy=%s (%d replicas), precision=%s", config.name, config.source,
+                 data.describe(config), config.split, len(pixels),
                  steps_per_epoch, execution_steps, config.jit_compile, config.strategy,
                  strategy.num_replicas_in_sync, config.mixed_precision)
     try:
@@ -132,9 +135,26 @@ def define_flags():
                       "SOURCE, e.g. mlp's non-saturating loss with k = 1); 'default': gan_tf's defaults.")
   define = {str: flags.DEFINE_string, int: flags.DEFINE_integer, float: flags.DEFINE_float,
             bool: flags.DEFINE_bool}
-  for field in dataclasses.fields(Config):
-    define[field.type](field.name, None, f"Override config.{field.name} (default: the experiment's; "
-                       f"base {field.default!r}).")
+  for field in dataclasses.fields(Config):   # listed by group in --help (config_help), all in --helpfull
+    define[field.type](field.name, None, field.metadata["help"], module_name="gan_tf.config")
+
+
+def config_help():
+  """The config flags by group, each with what it does, its values and its default per experiment."""
+  configs = {name: experiments.get_config(name) for name in experiments.EXPERIMENTS}
+  lines = ["Every field of the experiment's config is a flag (the experiment's value unless given):"]
+  for group in GROUPS:
+    lines.append(f"\n{group}:")
+    for field in (f for f in dataclasses.fields(Config) if f.metadata["group"] == group):
+      values = {name: getattr(config, field.name) for name, config in configs.items()}
+      if group == "experiment" or len(set(values.values())) > 1:
+        default = "per experiment" + ("" if group == "experiment" else ": " + ", ".join(
+            f"{name} {value!r}" for name, value in values.items()))
+      else:
+        default = repr(next(iter(values.values())))
+      allowed = f" One of: {', '.join(CHOICES[field.name])}." if field.name in CHOICES else ""
+      lines.append(f"  --{field.name}: {field.metadata['help']}.{allowed} Default: {default}.")
+  return "\n".join(lines) + "\n"
 
 
 def _overrides():
@@ -174,4 +194,5 @@ def main():
 
 if __name__ == "__main__":
   define_flags()
+  sys.modules["__main__"].__doc__ = __doc__ + "\n" + config_help()   # absl's --help prints it
   run_main(main)

@@ -1,3 +1,4 @@
+import dataclasses
 import re
 
 import pytest
@@ -5,7 +6,7 @@ import pytest
 import experiments
 from conftest import smoke
 from experiments import get_config
-from gan_tf import losses, models
+from gan_tf import config as config_lib, losses, models
 from gan_tf.config import Config, ConfigError
 
 
@@ -100,3 +101,8 @@ def test_unknown_experiment_lists_known_ones():
 def test_json_round_trip():
   config = get_config("dcgan", epochs=7)
   assert Config.from_json(config.to_json()) == config
+
+
+def test_every_field_has_a_help_line_in_a_known_group():
+  for field in dataclasses.fields(Config):
+    assert field.metadata["group"] in config_lib.GROUPS and field.metadata["help"], field.name

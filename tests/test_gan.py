@@ -103,6 +103,16 @@ def test_fit_reports_losses_and_probabilities():
   assert 0 <= logs["d_real"] <= 1 and 0 <= logs["d_fake"] <= 1
 
 
+@pytest.mark.parametrize("loss,read", [("wasserstein_gp", lambda x: x), ("least_squares", lambda x: x),
+                                       ("non_saturating", lambda x: 1 / (1 + np.exp(-x)))])
+def test_progress_reports_a_critics_raw_scores_and_a_classifiers_probabilities(loss, read):
+  gan = small_gan(loss=loss)
+  real = real_batch()
+  expected = read(gan.discriminator(real).numpy()).mean()   # D before the step's update, as it scored x
+  history = gan.fit(tf.data.Dataset.from_tensors(real), epochs=1, verbose=0).history
+  assert history["d_real"][-1] == pytest.approx(expected, rel=1e-4, abs=1e-5)
+
+
 def test_losses_in_the_step_match_the_loss_functions():
   """One D step's reported loss equals the loss function on the logits it saw (minimax, fixed z)."""
   gan = small_gan(loss="minimax")

@@ -12,7 +12,7 @@ from PIL import Image
 
 from conftest import REPO
 from experiments import get_config
-from gan_tf import rundir, train
+from gan_tf import config as config_lib, rundir, train
 from gan_tf.gan import build_gan
 from gan_tf.config import Config
 
@@ -128,6 +128,9 @@ def test_help_prints_no_native_logging_noise():
   result = subprocess.run([sys.executable, "-m", "gan_tf.train", "--help"], capture_output=True, text=True,
                           cwd=REPO, env=env, timeout=300)
   assert "--experiment" in result.stdout   # absl exits 1 after --help
+  headings = [line[:-1] for line in result.stdout.splitlines() if line.endswith(":")]
+  assert [h for h in headings if h in config_lib.GROUPS] == list(config_lib.GROUPS)
+  assert "--batch_size: images per D update (the global batch). Default: per experiment: mlp " in result.stdout
   if not os.path.exists("/proc/driver/nvidia"):
     for noise in ("oneDNN", "cuda", "cuInit", "absl::InitializeLog"):
       assert noise not in result.stdout + result.stderr, noise
