@@ -67,7 +67,7 @@ def require_dir(path, what):
   images = os.path.join(path, "t10k-images-idx3-ubyte.gz")
   if not os.path.exists(images):
     pytest.skip(f"{what} IDX files not found at {path}; set GAN_TF_FASHION_MNIST / GAN_TF_MNIST "
-                "(README: Data, offline and online)")
+                "(docs/data.md)")
   return path
 
 
