@@ -284,7 +284,7 @@ def bench(data_dir, quick):
 
 
 def markdown(result):
-  """The result as the README's Speed table."""
+  """The result as bench.md's tables (docs/performance.md shows one)."""
   m, peak = result["machine"], result["peak_gflops"]
   yes = {True: "yes", False: "no"}
   lines = [f"TensorFlow {m['tensorflow']}, Keras {m['keras']}, {execution.describe(m)}; measured matmul peak "
