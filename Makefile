@@ -15,7 +15,7 @@ RUN ?= latest
 MODEL ?= latest
 
 .PHONY: help install test train-mlp train-mlp-small train-dcgan train-dcgan-tutorial train tensorboard export \
-	generate eval bench results clean
+	generate interpolate eval bench results clean
 help:  ## this list
 	@sed -n '2,3p' $(MAKEFILE_LIST) | sed 's/^# //'
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 22
@@ -56,6 +56,9 @@ export: $(STAMP)  ## SavedModel of a run's generator: make export [RUN=runs/mlp-
 
 generate: $(STAMP)  ## PNG grid from a SavedModel or run: make generate [MODEL=runs/mlp-...|latest] [ARGS='--n=64 --seed=0']
 	$(PY) -m gan_tf.generate --model=$(MODEL) $(ARGS)
+
+interpolate: $(STAMP)  ## a latent walk of a run as PNG + GIF: make interpolate [RUN=...|latest] [ARGS='--seeds=0,1,2,3']
+	$(PY) -m gan_tf.interpolate --run=$(RUN) $(ARGS)
 
 eval: $(STAMP)  ## sample-quality figures as one JSON line: make eval [RUN=runs/mlp-...|latest] [ARGS='--n=10000']
 	$(PY) -m gan_tf.evaluate --run=$(RUN) $(ARGS)

@@ -35,9 +35,10 @@ def save_png(mosaic, path, scale=2):
   files.atomic_write(path, _encode(image, format="PNG"))
 
 
-def save_gif(png_paths, path, frame_ms=400):
-  """An animated GIF of PNG frames, in order, the last one held longer."""
-  frames = [Image.open(p).convert("L") for p in png_paths]
+def save_gif(frames, path, frame_ms=400, scale=1):
+  """An animated GIF of frames (PNG paths or uint8 arrays), in order, the last one held longer."""
+  frames = [Image.open(f).convert("L") if isinstance(f, str) else Image.fromarray(f) for f in frames]
+  frames = [f.resize((f.width * scale, f.height * scale), Image.NEAREST) for f in frames]
   if not frames:
     return
   durations = [frame_ms] * (len(frames) - 1) + [frame_ms * 4]
