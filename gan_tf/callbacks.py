@@ -35,15 +35,16 @@ class StepCallback(keras.callbacks.Callback):
 
 
 class SampleGrid(keras.callbacks.Callback):
-  """Every `every` epochs, G(fixed z) as samples/epoch_NNNN.png and in TensorBoard; at the end a GIF."""
+  """Every `every` epochs, G(fixed z) as samples/epoch_NNNN.png and in TensorBoard; at the end a GIF.
+  inputs: fixed_inputs(config)."""
 
-  def __init__(self, workdir, z, every, epochs, writer):
+  def __init__(self, workdir, inputs, every, epochs, writer):
     super().__init__()
     self.folder = os.path.join(workdir, SAMPLES_DIR)
-    self.z, self.every, self.epochs, self.writer = z, every, epochs, writer
+    (self.z, self.labels, self.rows), self.every, self.epochs, self.writer = inputs, every, epochs, writer
 
   def _write(self, epoch):
-    mosaic = images.grid(self.model.sampler(self.z, training=False).numpy())
+    mosaic = images.grid(sampling.generate(self.model.sampler, self.z, self.labels).numpy(), rows=self.rows)
     images.save_png(mosaic, os.path.join(self.folder, f"epoch_{epoch:04d}.png"))
     with self.writer.as_default():
       tf.summary.image("samples", mosaic[None, :, :, None], step=epoch)
@@ -182,15 +183,21 @@ class BothLossesPlateau(keras.callbacks.Callback):
       self.model.stop_training = True
 
 
-def fixed_z(config):
-  """The one z every sample grid of a run uses, so grids compare across epochs and resumes."""
-  return sampling.draw_z(config.sample_grid ** 2, config.latent_dim, config.noise, config.seed)
+def fixed_inputs(config):
+  """(z, labels, rows): the inputs every sample grid of a run uses, so grids compare across epochs and
+  resumes. sample_grid x sample_grid z's; conditional: one class per row, the same z down each column."""
+  if not config.num_classes:
+    return sampling.draw_z(config.sample_grid ** 2, config.latent_dim, config.noise, config.seed), None, None
+  z = sampling.draw_z(config.sample_grid, config.latent_dim, config.noise, config.seed)
+  labels = np.repeat(np.arange(config.num_classes, dtype=np.int32), config.sample_grid)
+  return tf.tile(z, [config.num_classes, 1]), labels, config.num_classes
 
 
 _SCALARS = {"eval/classifier_score": "classifier_score", "eval/frechet_features": "frechet_features",
             "eval/frechet_logits": "frechet_logits", "eval/kid": "kid_mean", "eval/kid_std": "kid_std",
             "eval/coverage": "coverage", "eval/effective_classes": "effective_classes",
-            "eval/classes_per_sample": "classes_per_sample"}
+            "eval/classes_per_sample": "classes_per_sample", "eval/label_accuracy": "label_accuracy",
+            "eval/intra_frechet": "intra_frechet"}
 
 
 class EvaluationCallback(keras.callbacks.Callback):
@@ -202,13 +209,15 @@ class EvaluationCallback(keras.callbacks.Callback):
     super().__init__()
     self.config, self.every_epochs, self.n, self.writer = config, every_epochs, n, writer
     self.cache_dir, self.min_coverage, self.seed, self.spec = cache_dir, min_coverage, seed, spec
-    self.evaluator, self.reference = None, None
+    self.evaluator, self.reference, self.reference_labels = None, None, None
     self.results = {}   # epoch -> figures
 
   def on_train_begin(self, logs=None):
     if self.evaluator is None:   # once per callback: a resumed fit reuses it
       self.evaluator = evaluator_lib.load_evaluator(self.config, self.cache_dir, self.spec)
       self.reference = evaluator_lib.reference_embeddings(self.evaluator, self.config)
+      if self.config.num_classes:
+        self.reference_labels = evaluator_lib.reference_labels(self.evaluator, self.config)
 
   def on_epoch_end(self, epoch, logs=None):
     if (epoch + 1) % self.every_epochs == 0:
@@ -217,19 +226,31 @@ class EvaluationCallback(keras.callbacks.Callback):
   def evaluate(self, epoch):
     """Scores the generator now, logs the figures at step `epoch` and returns them."""
     # The same seed every time: the curves then compare one fixed set of z across epochs.
-    fakes = sampling.sample(self.model.sampler, self.config.noise, self.n, self.seed)
-    figures = metrics.compare_embeddings(self.evaluator.embed(fakes), self.reference, seed=self.seed)
+    sampler, noise = self.model.sampler, self.config.noise
+    if self.config.num_classes:   # n / classes samples of each class, scored on their labels too
+      fakes, labels = sampling.sample_per_class(
+          lambda n, seed, label: sampling.sample(sampler, noise, n, seed, label), self.n,
+          self.config.num_classes, self.seed)
+      conditional = {"fake_labels": labels, "real_labels": self.reference_labels}
+    else:
+      fakes, conditional = sampling.sample(sampler, noise, self.n, self.seed), {}
+    figures = metrics.compare_embeddings(self.evaluator.embed(fakes), self.reference, seed=self.seed,
+                                         **conditional)
     self.results[epoch] = figures
     if self.writer is not None:
       with self.writer.as_default(step=epoch):
         for tag, key in _SCALARS.items():
-          tf.summary.scalar(tag, figures[key])
+          if key in figures:
+            tf.summary.scalar(tag, figures[key])
         tf.summary.scalar("eval/max_class_fraction", max(figures["histogram"]) / figures["n"])
       self.writer.flush()
     logging.info("Epoch %d: classifier score %.3f (%.2f effective classes / %.3f classes per sample), "
                  "FD features %.3f, KID %.5f, coverage %d, histogram %s", epoch, figures["classifier_score"],
                  figures["effective_classes"], figures["classes_per_sample"], figures["frechet_features"],
                  figures["kid_mean"], figures["coverage"], figures["histogram"])
+    if "label_accuracy" in figures:
+      logging.info("Epoch %d: label accuracy %.4f, intra-class FD %.3f", epoch, figures["label_accuracy"],
+                   figures["intra_frechet"])
     if figures["coverage"] < self.min_coverage:
       logging.warning("Epoch %d: samples cover only %d classes (>= %.0f%% of samples each; histogram %s): "
                       "mode collapse?", epoch, figures["coverage"], 100 * metrics.COVERAGE_FRACTION,
@@ -245,7 +266,7 @@ def make_callbacks(config, workdir, manager, steps_per_epoch):
       DivergenceGuard(steps_per_epoch),   # first: nothing else sees a diverged step
       keras.callbacks.TensorBoard(log_dir=workdir, update_freq="epoch", write_graph=False),
       ScalarLogger(writer, config.log_every, steps_per_epoch, images_per_step),
-      SampleGrid(workdir, fixed_z(config), config.sample_every, config.epochs, writer),
+      SampleGrid(workdir, fixed_inputs(config), config.sample_every, config.epochs, writer),
       Checkpointer(manager, config.checkpoint_every, steps_per_epoch),
   ]
   if config.eval_every:

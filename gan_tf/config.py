@@ -21,7 +21,8 @@ CHOICES = {
 }
 
 # Fields that fix the shape of a network's weights: a resumed run must agree on them.
-ARCHITECTURE_FIELDS = ("model", "latent_dim", "activation", "g_batchnorm", "minibatch_stddev")
+ARCHITECTURE_FIELDS = ("model", "latent_dim", "activation", "g_batchnorm", "minibatch_stddev", "conditional",
+                       "num_classes")
 
 
 class ConfigError(UserError, ValueError):
@@ -50,6 +51,8 @@ class Config:
   noise: str = _field("uniform", "networks", "z ~ U(-1, 1) or N(0, 1)")
   activation: str = _field("relu", "networks", "hidden activation of mlp and dcgan")
   g_batchnorm: bool = _field(False, "networks", "dcgan: BatchNorm after G's Dense(128*7*7)")
+  conditional: bool = _field(False, "networks", "G and D take the class label: ask G for a class "
+                             "(docs/conditional.md)")
   loss: str = _field("non_saturating", "loss and training", "the GAN loss (losses.LOSSES)")
   d_steps: int = _field(1, "loss and training", "k: D updates per train step (Algorithm 1)")
   g_steps: int = _field(1, "loss and training", "G updates per train step, after the k D updates")
@@ -122,6 +125,11 @@ class Config:
     for name in ("d_beta_1", "g_beta_1", "g_ema"):
       if not 0 <= getattr(self, name) < 1:
         raise ConfigError(f"{name}={getattr(self, name)!r}: must be in [0, 1)")
+
+  @property
+  def num_classes(self):
+    """The classes a conditional model's networks take; 0 for an unconditional one."""
+    return data.NUM_CLASSES[self.dataset] if self.conditional else 0
 
   def replace(self, **overrides):
     """A copy with some fields changed; unknown field names are an error."""

@@ -19,6 +19,7 @@ from gan_tf.models import IMAGE_SHAPE
 from gan_tf.sampling import to_float
 
 DATASETS = ("mnist", "fashion_mnist", "kmnist", "emnist")   # tfds's 28x28 grey sets
+NUM_CLASSES = {"mnist": 10, "fashion_mnist": 10, "kmnist": 10, "emnist": 62}   # emnist: tfds's byclass
 # Where a dataset's IDX files are found offline when --data_dir is not given: Debian's package.
 OFFLINE_DIRS = {"fashion_mnist": "/usr/share/datasets/fashion-mnist"}
 # The first labels of a split's file tell which dataset an IDX folder holds.
@@ -151,7 +152,12 @@ def load_images(config, split=None):
   images = np.asarray(images, np.uint8).reshape((-1,) + IMAGE_SHAPE)
   if len(images) == 0:
     raise DataError(f"split {split!r} of {folder or config.dataset} selects no images")
-  return images, np.asarray(labels, np.int64)
+  labels = np.asarray(labels, np.int64)
+  classes = NUM_CLASSES[config.dataset]
+  if labels.min() < 0 or labels.max() >= classes:
+    raise DataError(f"{folder or config.dataset}: label {int(labels.max())} outside {config.dataset}'s "
+                    f"{classes} classes (0 to {classes - 1}); is --dataset right?")
+  return images, labels
 
 
 def _load_tfds(dataset, split):
@@ -195,11 +201,17 @@ def steps_per_epoch(config, num_images):
   return steps - steps % steps_per_execution(config, num_images)
 
 
-def make_dataset(config, images, start_step=0):
-  """tf.data of the run's batches, float32 [d_steps * batch_size, 28, 28, 1] in [-1, 1], from start_step."""
+def make_dataset(config, images, start_step=0, labels=None):
+  """tf.data of the run's batches, float32 [d_steps * batch_size, 28, 28, 1] in [-1, 1], from start_step;
+  for a conditional config, (images, int32 labels [d_steps * batch_size]) pairs."""
   per_step = config.batch_size * config.d_steps
   steps = steps_per_epoch(config, len(images))
   pixels = tf.constant(images)
+  classes = tf.constant(np.asarray(labels, np.int32)) if config.conditional else None
+
+  def batch(indices):
+    real = to_float(tf.gather(pixels, indices))
+    return (real, tf.gather(classes, indices)) if config.conditional else real
 
   def epoch_batches(epoch):
     keys = tf.random.stateless_uniform([len(images)], seed=tf.stack([tf.cast(config.seed, tf.int64),
@@ -211,7 +223,7 @@ def make_dataset(config, images, start_step=0):
              .flat_map(epoch_batches)
              .skip(start_step % steps)
              # Sequential: a gather and a scale per batch is too little work to hand to other threads.
-             .map(lambda indices: to_float(tf.gather(pixels, indices)))
+             .map(batch)
              .prefetch(tf.data.AUTOTUNE))
   options = tf.data.Options()
   options.deterministic = True

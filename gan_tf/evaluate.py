@@ -1,61 +1,102 @@
-"""Offline sample quality of a run or a SavedModel, printed as one JSON line.
+"""Offline sample quality of a run or a SavedModel: a table on stderr, one JSON line on stdout.
 
-Run: `python -m gan_tf.evaluate --run=runs/mlp-... [--n=10000 --seed=0]` (or `--model=SAVEDMODEL_DIR`, or
-`make eval RUN=...`). The figures are gan_tf.metrics' of n samples against the evaluator's held-out split
-(gan_tf.evaluator), with the same figures for n real training images beside them (`real_floor`).
+Run: `python -m gan_tf.evaluate --run=runs/mlp-... [--n=10000 --seed=0 --nearest]` (or `--model=SAVEDMODEL_DIR`,
+or `make eval RUN=...`). The figures are gan_tf.metrics' of n samples against the evaluator's held-out split
+(gan_tf.evaluator), with the same figures for n real training images beside them (`real_floor`). A
+conditional model is asked for n / classes samples of each class, and scored on label accuracy and
+intra-class FD as well. --nearest adds the copy check and a PNG of the closest sample / training pairs.
 """
 import json
 import os
 import sys
 
+import numpy as np
 from absl import flags
 
-from gan_tf import data, evaluator as evaluator_lib, export, rundir, sampling
+from gan_tf import data, evaluator as evaluator_lib, export, images, rundir, sampling
 from gan_tf.errors import UserError, run_main
 from gan_tf.metrics import compare_embeddings
 
 DEFAULT_N = 10_000
+PAIRS = 32   # sample / nearest pairs in the copy check's PNG
 
 
-def _samples(run, model, n, seed, live=False):
-  """(config, uint8 samples, source) for --run or --model."""
+def _sampler(run, model, live=False):
+  """(config, sample(n, seed, label) -> uint8 images, what is sampled) for --run or --model."""
   if run:
     path = os.path.join(run, rundir.EXPORT_DIR)
     if live or not os.path.exists(path):
       config, generator = rundir.restore_generator(run, live)
       weights = ", live weights" if live else ""
-      return (config, sampling.sample(generator, config.noise, n, seed),
+      return (config, lambda n, seed=0, label=None: sampling.sample(generator, config.noise, n, seed, label),
               f"{run} (latest checkpoint{weights})")
     model = path
-  return export.saved_model_config(model), export.sample_saved_model(model, n, seed), model
+  return export.saved_model_config(model), export.saved_model_sampler(model), model
+
+
+def _nearest_png(samples, nearest, train_images, path):
+  """The PAIRS samples closest to a training image, each followed by that image, closest first."""
+  distances, indices = nearest
+  order = np.argsort(distances)[:PAIRS]
+  pairs = np.stack([samples[order], train_images[indices[order]]], axis=1).reshape((-1,) + samples.shape[1:])
+  images.save_png(images.grid(pairs, rows=max(1, len(order) // 4)), path)
+  return path
 
 
 def main():
   f = flags.FLAGS
   if f.live and not f.run:
     raise UserError("--live needs --run: a SavedModel holds only the weights it was exported with")
-  config, fakes, source = _samples(f.run and rundir.find(f.run), f.model, f.n, f.seed, f.live)
+  run = f.run and rundir.find(f.run)
+  config, sample, source = _sampler(run, f.model, f.live)
   if f.data_dir is not None:
     config = config.replace(data_dir=f.data_dir)
   evaluator = evaluator_lib.load_evaluator(config, f.cache_dir)
   info = evaluator.info
   reference = evaluator_lib.reference_embeddings(evaluator, config)
-  train_images, _ = data.load_images(config, info["train_split"])
+  train_images, train_labels = data.load_images(config, info["train_split"])
+  if config.num_classes:
+    fakes, labels = sampling.sample_per_class(sample, f.n, config.num_classes, f.seed)
+    conditional = {"fake_labels": labels, "real_labels": evaluator_lib.reference_labels(evaluator, config)}
+    floor_labels = {"train_labels": train_labels, "real_labels": conditional["real_labels"]}
+  else:
+    fakes, conditional, floor_labels = sample(f.n, f.seed), {}, {}
   result = {"source": source, "experiment": config.name, "dataset": config.dataset,
-            "data_dir": data.idx_dir(config), "seed": f.seed,
-            **compare_embeddings(evaluator.embed(fakes), reference, seed=f.seed),
+            "data_dir": data.idx_dir(config), "seed": f.seed, "conditional": config.conditional,
+            **compare_embeddings(evaluator.embed(fakes), reference, seed=f.seed, **conditional),
             "reference_split": info["eval_split"],
-            "real_floor": dict(evaluator_lib.real_floor(evaluator, train_images, reference, f.n, f.seed),
-                               real_split=info["train_split"]),
+            "real_floor": dict(evaluator_lib.real_floor(evaluator, train_images, reference, f.n, f.seed,
+                                                        **floor_labels), real_split=info["train_split"]),
             "evaluator": {k: info[k] for k in ("path", "test_accuracy", "train_split", "eval_split",
                                                 "train_examples", "eval_examples", "trained_now",
                                                 "train_seconds")}}
-  rows = (("classifier score", "classifier_score", ".2f"), ("Frechet distance", "frechet_features", ".2f"),
-          ("KID", "kid_mean", ".4f"), ("classes covered", "coverage", "d"))
-  sys.stderr.write(f"{'':18}{'samples':>10}{'real data':>11}\n" + "".join(
-      f"{label:18}{result[key]:>10{form}}{result['real_floor'][key]:>11{form}}\n"
-      for label, key, form in rows))
+  if f.nearest:
+    heldout, _ = data.load_images(config, info["eval_split"])
+    figures, checked, nearest = evaluator_lib.copy_check(evaluator, fakes, train_images, heldout, seed=f.seed)
+    where = run or os.path.dirname(os.path.abspath(f.model))
+    figures["png"] = _nearest_png(checked, nearest, train_images,
+                                  os.path.join(where, f"nearest-n{f.n}-seed{f.seed}.png"))
+    result["nearest"] = figures
+  _table(result)
   print(json.dumps(result))   # stdout: one JSON line for scripts
+
+
+def _table(result):
+  rows = [("classifier score", "classifier_score", ".2f"), ("Frechet distance", "frechet_features", ".2f"),
+          ("KID", "kid_mean", ".4f"), ("classes covered", "coverage", "d")]
+  if result["conditional"]:
+    rows += [("label accuracy", "label_accuracy", ".2%"), ("intra-class FD", "intra_frechet", ".2f")]
+  lines = [f"{'':22}{'samples':>10}{'real data':>11}"]
+  lines += [f"{label:22}{result[key]:>10{form}}{result['real_floor'][key]:>11{form}}" for label, key, form in rows]
+  if result["conditional"]:
+    lines.append(f"(label accuracy's ceiling: the evaluator's test accuracy, "
+                 f"{result['evaluator']['test_accuracy']:.2%})")
+  if "nearest" in result:
+    near = result["nearest"]
+    lines.append(f"copy check: nearest-training distance of {near['n']} samples / of {near['n']} held-out "
+                 f"real images: {near['pixels']['ratio']:.2f} in pixels, {near['features']['ratio']:.2f} in "
+                 f"features (about 1: no copying); pairs: {near['png']}")
+  sys.stderr.write("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
@@ -70,4 +111,7 @@ if __name__ == "__main__":
   flags.DEFINE_integer("seed", 0, "Seed of the samples' z and of the real and KID subsets.")
   flags.DEFINE_bool("live", False, "With --run: score G's trained weights from the checkpoint, not the "
                     "weight average (--g_ema) the run samples and exports with.")
+  flags.DEFINE_bool("nearest", False, "Copy check: each sample's nearest training image, in pixels and in "
+                    "the evaluator's features, against held-out real images'; writes a PNG of the closest "
+                    "pairs.")
   run_main(main)

@@ -19,7 +19,7 @@ import tensorflow as tf
 from absl import logging
 from keras import layers
 
-from gan_tf import data, files
+from gan_tf import data, files, metrics
 from gan_tf.metrics import compare_embeddings
 from gan_tf.sampling import to_float
 
@@ -69,10 +69,42 @@ def reference_embeddings(evaluator, config):
   return evaluator.embed(data.load_images(config, evaluator.info["eval_split"])[0])
 
 
-def real_floor(evaluator, train_images, reference, n, seed=0, **kwargs):
-  """The figures of n random real training images against reference: a perfect generator's, the floor."""
-  chosen = np.random.default_rng(seed).choice(len(train_images), min(n, len(train_images)), replace=False)
-  return compare_embeddings(evaluator.embed(train_images[np.sort(chosen)]), reference, seed=seed, **kwargs)
+def reference_labels(evaluator, config):
+  """The labels of the reference split (reference_embeddings' rows)."""
+  return data.load_images(config, evaluator.info["eval_split"])[1]
+
+
+def real_floor(evaluator, train_images, reference, n, seed=0, train_labels=None, real_labels=None, **kwargs):
+  """The figures of n random real training images against reference: a perfect generator's, the floor;
+  with their labels and the reference's, the conditional figures too."""
+  chosen = np.sort(np.random.default_rng(seed).choice(len(train_images), min(n, len(train_images)),
+                                                      replace=False))
+  fake_labels = None if train_labels is None else np.asarray(train_labels)[chosen]
+  return compare_embeddings(evaluator.embed(train_images[chosen]), reference, seed=seed,
+                            fake_labels=fake_labels, real_labels=real_labels, **kwargs)
+
+
+def copy_check(evaluator, samples, train_images, heldout_images, n=2000, seed=0):
+  """How close samples come to the training images, against held-out real images (metrics.nearest_ratio),
+  in pixels and in the evaluator's features, over n random ones of each. Returns (figures, the samples
+  used, (distance, index) of each one's nearest training image in pixels)."""
+  n = min(n, len(samples), len(heldout_images))
+  rng = np.random.default_rng(seed)
+  samples = samples[np.sort(rng.choice(len(samples), n, replace=False))]
+  heldout = heldout_images[np.sort(rng.choice(len(heldout_images), n, replace=False))]
+  spaces = {"pixels": lambda x: to_float(x).numpy().reshape(len(x), -1),
+            "features": lambda x: evaluator.embed(x)[0]}
+  figures, pixel_nearest = {"n": n, "training_images": len(train_images)}, None
+  for space, represent in spaces.items():
+    pool = represent(train_images)
+    sample_distances, nearest = metrics.nearest_neighbours(represent(samples), pool)
+    heldout_distances, _ = metrics.nearest_neighbours(represent(heldout), pool)
+    figures[space] = {"ratio": metrics.nearest_ratio(sample_distances, heldout_distances),
+                      "samples_mean_distance": float(np.mean(sample_distances)),
+                      "heldout_mean_distance": float(np.mean(heldout_distances))}
+    if space == "pixels":
+      pixel_nearest = (sample_distances, nearest)
+  return figures, samples, pixel_nearest
 
 
 def default_cache_dir():

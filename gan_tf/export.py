@@ -1,9 +1,13 @@
 """The generator as a TensorFlow SavedModel that a consumer can use with nothing but TensorFlow.
 
 Signatures:
-  serving_default: z float32 [batch, latent_dim] -> images float32 [batch, 28, 28, 1] in [-1, 1]
+  serving_default: z float32 [batch, latent_dim] (conditional: and labels int32 [batch])
+                   -> images float32 [batch, 28, 28, 1] in [-1, 1]
   sample:          n int32 [], seed int64 [] -> images uint8 [n, 28, 28, 1], z from the experiment's noise
-  metadata:        () -> experiment (string), latent_dim (int32), noise (string), source (string)
+                   (conditional: labels drawn uniformly)
+  sample_class:    (conditional only) n int32 [], seed int64 [], label int32 [] -> images uint8 [n, 28, 28, 1]
+  metadata:        () -> experiment (string), latent_dim (int32), noise (string), source (string),
+                   conditional (bool), num_classes (int32; 0 when unconditional)
 
 Run: `python -m gan_tf.export --run=runs/mlp-... [--out=DIR]` (default DIR: <run>/saved_model).
 A SavedModel is a program: load one only from a source you trust.
@@ -20,7 +24,7 @@ from gan_tf import files, rundir
 from gan_tf.config import Config
 from gan_tf.errors import UserError, run_main
 from gan_tf.rundir import EXPORT_DIR
-from gan_tf.sampling import SAMPLE_BATCH, chunks, draw_z, to_uint8
+from gan_tf.sampling import SAMPLE_BATCH, chunk_labels, chunks, draw_z, generate, to_uint8
 
 MAX_SAMPLE = 65536   # one call's images; more would be a memory bomb, not a request
 CONFIG_ASSET = os.path.join("assets.extra", "gan_tf_config.json")
@@ -32,35 +36,44 @@ class ModelError(UserError, ValueError):
 
 def export_generator(generator, config, path):
   """Writes generator as a SavedModel at path, atomically (a killed export leaves no half model)."""
-  latent_dim, noise = config.latent_dim, config.noise
+  latent_dim, noise, classes = config.latent_dim, config.noise, config.num_classes
 
   # The checks gate the work explicitly: stateless ops are not ordered after an assert, so without the
   # control dependency the generator's own shape error could fire first.
-  def serve(z):
-    check = tf.debugging.assert_equal(tf.shape(z)[1], latent_dim,
-                                      message=f"z must be float32 [batch, {latent_dim}]")
-    with tf.control_dependencies([check]):
-      z = tf.identity(z)
-    return {"images": tf.cast(generator(z, training=False), tf.float32)}
+  def checked(value, condition, message):
+    with tf.control_dependencies([tf.debugging.assert_equal(condition, True, message=message)]):
+      return tf.identity(value)
 
-  def sample(n, seed):
-    check = tf.debugging.assert_equal(tf.logical_and(n >= 1, n <= MAX_SAMPLE), True,
-                                      message=f"n must be in [1, {MAX_SAMPLE}]")
-    with tf.control_dependencies([check]):
-      n = tf.identity(n)
-    return {"images": to_uint8(generator(draw_z(n, latent_dim, noise, seed), training=False))}
+  def serve(z, labels=None):
+    z = checked(z, tf.equal(tf.shape(z)[1], latent_dim), f"z must be float32 [batch, {latent_dim}]")
+    if classes:
+      labels = checked(labels, tf.reduce_all((labels >= 0) & (labels < classes)),
+                       f"labels must be in [0, {classes})")
+    return {"images": tf.cast(generate(generator, z, labels), tf.float32)}
+
+  def sample_class(n, seed, label=None):
+    n = checked(n, tf.logical_and(n >= 1, n <= MAX_SAMPLE), f"n must be in [1, {MAX_SAMPLE}]")
+    if label is not None:
+      label = checked(label, tf.logical_and(label >= 0, label < classes), f"label must be in [0, {classes})")
+    labels = chunk_labels(n, classes, seed, label)
+    return {"images": to_uint8(generate(generator, draw_z(n, latent_dim, noise, seed), labels))}
 
   def metadata():
     return {"experiment": tf.constant(config.name), "latent_dim": tf.constant(latent_dim, tf.int32),
-            "noise": tf.constant(noise), "source": tf.constant(config.source)}
+            "noise": tf.constant(noise), "source": tf.constant(config.source),
+            "conditional": tf.constant(bool(classes)), "num_classes": tf.constant(classes, tf.int32)}
 
   archive = keras.export.ExportArchive()
   archive.track(generator)
-  archive.add_endpoint("serve", serve,
-                       input_signature=[tf.TensorSpec([None, latent_dim], tf.float32, name="z")])
-  archive.add_endpoint("sample", sample,
-                       input_signature=[tf.TensorSpec([], tf.int32, name="n"),
-                                        tf.TensorSpec([], tf.int64, name="seed")])
+  n_and_seed = [tf.TensorSpec([], tf.int32, name="n"), tf.TensorSpec([], tf.int64, name="seed")]
+  z_spec = tf.TensorSpec([None, latent_dim], tf.float32, name="z")
+  if classes:
+    archive.add_endpoint("serve", serve, input_signature=[z_spec, tf.TensorSpec([None], tf.int32, name="labels")])
+    archive.add_endpoint("sample_class", sample_class,
+                         input_signature=n_and_seed + [tf.TensorSpec([], tf.int32, name="label")])
+  else:
+    archive.add_endpoint("serve", serve, input_signature=[z_spec])
+  archive.add_endpoint("sample", lambda n, seed: sample_class(n, seed), input_signature=n_and_seed)
   archive.add_endpoint("metadata", metadata, input_signature=[])
   with files.atomic_dir(path) as tmp:
     archive.write_out(tmp, verbose=False)
@@ -75,13 +88,31 @@ def _check_saved_model(path):
     raise ModelError(f"{path}: no saved_model.pb; pass --model=<run>/{EXPORT_DIR} or --run=<run>")
 
 
-def load_sampler(path):
-  """The SavedModel's `sample` signature, checked to be one gan_tf wrote."""
+def load_sampler(path, label=None):
+  """The SavedModel's `sample` signature, or for a label its `sample_class`, checked to be one gan_tf wrote
+  (and conditional, for a label): a function of n, seed (and label) as tensors."""
+  return _sampler(_signatures(path), path, label)
+
+
+def _signatures(path):
   _check_saved_model(path)
-  loaded = tf.saved_model.load(path)
-  if "sample" not in loaded.signatures:
+  signatures = tf.saved_model.load(path).signatures
+  if "sample" not in signatures:
     raise ModelError(f"{path}: has no 'sample' signature; was it written by gan_tf.export?")
-  return loaded.signatures["sample"]
+  return signatures
+
+
+def _sampler(signatures, path, label):
+  if label is None:
+    return signatures["sample"]
+  if "sample_class" not in signatures:
+    raise ModelError(f"{path}: an unconditional model takes no label; train with --conditional to ask "
+                     "for a class")
+  classes = int(signatures["metadata"]()["num_classes"])
+  if not 0 <= label < classes:
+    raise ModelError(f"label {label}: this model's classes are 0 to {classes - 1}")
+  sample_class = signatures["sample_class"]
+  return lambda n, seed: sample_class(n=n, seed=seed, label=tf.constant(label, tf.int32))
 
 
 def saved_model_config(path):
@@ -93,12 +124,22 @@ def saved_model_config(path):
     return Config.from_json(f.read())
 
 
-def sample_saved_model(path, n, seed=0, batch_size=SAMPLE_BATCH):
-  """n uint8 samples from a SavedModel's `sample` signature: what sampling.sample gives in memory."""
-  sample = load_sampler(path)
-  return np.concatenate([
-      sample(n=tf.constant(size, tf.int32), seed=tf.constant(chunk_seed, tf.int64))["images"].numpy()
-      for size, chunk_seed in chunks(n, seed, batch_size)])
+def saved_model_sampler(path):
+  """sample(n, seed=0, label=None): n uint8 images of the SavedModel at path (loaded once), exactly what
+  sampling.sample gives in memory."""
+  signatures = _signatures(path)
+
+  def sample(n, seed=0, label=None, batch_size=SAMPLE_BATCH):
+    signature = _sampler(signatures, path, label)
+    return np.concatenate([
+        signature(n=tf.constant(size, tf.int32), seed=tf.constant(chunk_seed, tf.int64))["images"].numpy()
+        for size, chunk_seed in chunks(n, seed, batch_size)])
+  return sample
+
+
+def sample_saved_model(path, n, seed=0, label=None, batch_size=SAMPLE_BATCH):
+  """n uint8 samples of the SavedModel at path (see saved_model_sampler)."""
+  return saved_model_sampler(path)(n, seed, label, batch_size)
 
 
 def main():

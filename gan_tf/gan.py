@@ -8,12 +8,18 @@ import tensorflow as tf
 from gan_tf import losses, models, optimizers, sampling
 
 
+# A conditional D's auxiliary class loss weights: docs/conditional.md says how they were chosen.
+AC_D_WEIGHT = 1.0
+AC_G_WEIGHT = 0.1
+
+
 class GAN(keras.Model):
   """A generator and a discriminator trained against each other.
 
   Args:
-    generator: keras.Model, z [B, latent_dim] -> images.
-    discriminator: keras.Model, images -> one logit per image.
+    generator: keras.Model, z [B, latent_dim] -> images; conditional: [z, one-hot labels] -> images.
+    discriminator: keras.Model, images -> one logit per image; conditional: [images, one-hot labels] ->
+      [logits, class logits], the class logits trained as AC-GAN's auxiliary classifier.
     noise: "uniform" for z ~ U(-1, 1), "normal" for z ~ N(0, 1).
     seed: seed of the noise stream; its state is a variable, checkpointed with the model.
     g_ema: momentum of an exponential moving average of G's weights, kept in `g_average` (a copy of the
@@ -21,7 +27,8 @@ class GAN(keras.Model):
 
   Each train step takes d_steps real batches (the dataset yields them interleaved, [B * d_steps, ...]),
   makes d_steps discriminator updates, one per real batch with its own fake batch, then g_steps (one by
-  default) generator updates, each with fresh z. Each half-step differentiates only its own network's
+  default) generator updates, each with fresh z. A conditional GAN's data are (images, labels): each fake
+  batch of a D update takes its real batch's labels, each G update labels drawn uniformly. Each half-step differentiates only its own network's
   trainable variables, so the other network never moves, while the generator's gradient still flows
   through the discriminator.
   """
@@ -33,7 +40,8 @@ class GAN(keras.Model):
     # Both networks are built: under a tf.distribute strategy fit() would otherwise build the GAN by
     # calling it on a batch of real images, which call() (z -> images) cannot take.
     self.built = True
-    self.latent_dim = generator.input_shape[-1]
+    self.latent_dim = sampling.latent_size(generator)
+    self.num_classes = sampling.num_classes(generator)   # 0: unconditional
     self.noise = noise
     self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
     # Train steps done, the run's clock: checkpoints, resume and summaries count in these.
@@ -101,13 +109,18 @@ class GAN(keras.Model):
       self._statistics_step = step
     return self.g_average
 
-  def call(self, z, training=False):
-    return self.generator(z, training=training)
+  def call(self, inputs, training=False):
+    return self.generator(inputs, training=training)
 
   def sample_z(self, batch_size):
     """z for this replica's batch_size examples, its slice of the global batch's z."""
     return self._replica_slice(
         lambda n: sampling.draw_z(n, self.latent_dim, self.noise, self.seed_generator), batch_size)
+
+  def sample_labels(self, batch_size):
+    """One-hot labels for this replica's batch_size fakes, uniform over the classes (a slice as sample_z's)."""
+    return tf.one_hot(self._replica_slice(
+        lambda n: sampling.draw_labels(n, self.num_classes, self.seed_generator), batch_size), self.num_classes)
 
   def _replica_slice(self, draw, batch_size):
     """This replica's batch_size rows of draw(global batch size): every replica draws from the same seed
@@ -119,14 +132,14 @@ class GAN(keras.Model):
 
   def train_step(self, data):
     k = self.d_steps
-    batch_size = tf.shape(data)[0] // k
-    # The i-th D update takes rows i, i + k, i + 2k, ...: a replica's contiguous share of the rows then
-    # holds its share of every D batch, so a replicated step sees the single device's batches.
-    real = tf.reshape(data, tf.concat([[batch_size, k], tf.shape(data)[1:]], 0))
-    real = tf.transpose(real, [1, 0] + list(range(2, len(data.shape) + 1)))   # [k, B, ...]
+    images, labels = data if self.num_classes else (data, None)
+    batch_size = tf.shape(images)[0] // k
+    real = _split(images, k)   # [k, B, ...]
+    real_labels = None if labels is None else tf.one_hot(_split(labels, k), self.num_classes)
 
     def discriminator_step(i, *_):
-      loss, real_logits, fake_logits = self._discriminator_step(real[i])
+      loss, real_logits, fake_logits = self._discriminator_step(
+          real[i], None if real_labels is None else real_labels[i])
       return i + 1, loss, self.d_output(real_logits), self.d_output(fake_logits)
     zero = tf.constant(0.0)
     state = (tf.constant(0), zero, zero, zero)   # (i, D loss, mean D(x), mean D(G(z)))
@@ -148,35 +161,47 @@ class GAN(keras.Model):
       tracker.update_state(value)
     return _logs({m.name: m.result() for m in self.metrics})
 
-  def _discriminator_step(self, real_images):
-    fake_images = self.generator(self.sample_z(tf.shape(real_images)[0]), training=True)
+  def _discriminator_step(self, real_images, labels=None):
+    fake_images = self.generator(_inputs(self.sample_z(tf.shape(real_images)[0]), labels), training=True)
     with tf.GradientTape() as tape:
       if self.r1_weight:
         # One pass gives the real logits and R1's input gradient; with --minibatch_stddev that gradient
         # includes the batch statistic's share (StyleGAN pairs the two too).
         with tf.GradientTape() as r1_tape:
           r1_tape.watch(real_images)
-          real_logits = self.discriminator(real_images, training=True)
+          real_logits, real_classes = self._discriminate(real_images, labels)
         r1 = losses.r1_penalty(r1_tape.gradient(real_logits, real_images))
       else:
-        real_logits = self.discriminator(real_images, training=True)
-      fake_logits = self.discriminator(fake_images, training=True)
+        real_logits, real_classes = self._discriminate(real_images, labels)
+      fake_logits, _ = self._discriminate(fake_images, labels)
       loss = self.d_loss_fn(real_logits, fake_logits)
+      if labels is not None:   # D learns the classes from real images only (Gulrajani et al.'s AC-WGAN-GP)
+        loss += AC_D_WEIGHT * losses.class_loss(real_classes, labels)
       if self.r1_weight:
         loss += 0.5 * self.r1_weight * r1
       if self.gp_weight:
-        loss += self.gp_weight * self._gradient_penalty(real_images, fake_images)
+        loss += self.gp_weight * self._gradient_penalty(real_images, fake_images, labels)
       loss += _regularization(self.discriminator)
     self._apply(self.d_optimizer, tape, loss, self.discriminator.trainable_variables)
     return loss, real_logits, fake_logits
 
   def _generator_step(self, batch_size):
+    labels = self.sample_labels(batch_size) if self.num_classes else None
     with tf.GradientTape() as tape:
-      fake_logits = self.discriminator(self.generator(self.sample_z(batch_size), training=True),
-                                       training=True)
+      fake_images = self.generator(_inputs(self.sample_z(batch_size), labels), training=True)
+      fake_logits, fake_classes = self._discriminate(fake_images, labels)
       loss = self.g_loss_fn(fake_logits) + _regularization(self.generator)
+      if labels is not None:
+        loss += AC_G_WEIGHT * losses.class_loss(fake_classes, labels)
     self._apply(self.g_optimizer, tape, loss, self.generator.trainable_variables)
     return loss
+
+  def _discriminate(self, images, labels=None):
+    """(logits [B, 1], class logits [B, classes] or None): D's training-mode outputs."""
+    if labels is None:
+      return self.discriminator(images, training=True), None
+    logits, class_logits = self.discriminator([images, labels], training=True)
+    return logits, class_logits
 
   def _update_average(self):
     # tf.train.ExponentialMovingAverage's ramp, min(g_ema, (1 + t) / (10 + t)), so G's random initial weights
@@ -189,13 +214,13 @@ class GAN(keras.Model):
                              self.generator.non_trainable_variables):
       average.assign(live)
 
-  def _gradient_penalty(self, real_images, fake_images):
+  def _gradient_penalty(self, real_images, fake_images, labels=None):
     eps = self._replica_slice(lambda n: keras.random.uniform([n, 1, 1, 1], seed=self.seed_generator),
                               tf.shape(real_images)[0])
     mixed = eps * tf.cast(real_images, fake_images.dtype) + (1.0 - eps) * fake_images
     with tf.GradientTape() as tape:
       tape.watch(mixed)
-      critic = self.discriminator(mixed, training=True)
+      critic, _ = self._discriminate(mixed, labels)
     return losses.gradient_penalty(tape.gradient(critic, mixed))
 
   def _apply(self, optimizer, tape, loss, variables):
@@ -228,16 +253,31 @@ def recompute_batchnorm(generator, noise, n=5000, batch_size=500, seed=0):
   for layer in generator.layers:
     if not isinstance(layer, keras.layers.BatchNormalization):
       continue
-    upstream = keras.Model(generator.inputs[0], layer.input)
+    upstream = keras.Model(generator.inputs, layer.input)
+    classes = sampling.num_classes(generator)
     total, total_sq, count = 0.0, 0.0, 0
     for size, chunk_seed in sampling.chunks(n, seed, batch_size):
-      z = sampling.draw_z(size, generator.input_shape[-1], noise, chunk_seed)
-      x = upstream(z, training=False).numpy().astype(np.float64)
+      z = sampling.draw_z(size, sampling.latent_size(generator), noise, chunk_seed)
+      labels = sampling.chunk_labels(size, classes, chunk_seed)
+      x = upstream(sampling.generator_inputs(generator, z, labels), training=False).numpy().astype(np.float64)
       x = x.reshape(-1, x.shape[-1])
       total, total_sq, count = total + x.sum(0), total_sq + (x * x).sum(0), count + len(x)
     mean = total / count
     layer.moving_mean.assign(mean.astype(np.float32))
     layer.moving_variance.assign(np.maximum(total_sq / count - mean * mean, 0.0).astype(np.float32))
+
+
+def _split(rows, k):
+  """[k * B, ...] -> [k, B, ...]: the i-th D update takes rows i, i + k, i + 2k, ...; a replica's contiguous
+  share of the rows then holds its share of every D batch, so a replicated step sees one device's batches."""
+  batch_size = tf.shape(rows)[0] // k
+  split = tf.reshape(rows, tf.concat([[batch_size, k], tf.shape(rows)[1:]], 0))
+  return tf.transpose(split, [1, 0] + list(range(2, len(rows.shape) + 1)))
+
+
+def _inputs(x, labels):
+  """A network's input: x alone, or [x, one-hot labels] for a conditional one."""
+  return x if labels is None else [x, labels]
 
 
 def _logs(values):

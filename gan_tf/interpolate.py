@@ -3,6 +3,8 @@
 Run: `python -m gan_tf.interpolate --run=latest --seeds=0,1,2,3 --steps=12` (or `make interpolate`). The
 path visits the z of each seed in turn, spherically for normal noise (z keeps a typical norm), linearly for
 uniform noise (z stays in the cube); the files go into the run folder unless --out names another prefix.
+A conditional model walks across classes at one z (`--labels=0,1,...`, default all; `--seeds=S` picks the
+z), blending the one-hot labels, or across the seeds' z at one class (`--labels=L`).
 """
 import json
 import os
@@ -12,7 +14,7 @@ from absl import flags
 
 from gan_tf import images, rundir
 from gan_tf.errors import UserError, run_main
-from gan_tf.sampling import draw_z, to_uint8
+from gan_tf.sampling import draw_z, generate, to_uint8
 
 
 def slerp(a, b, t):
@@ -33,27 +35,58 @@ def walk(zs, steps, noise):
   return np.array([[step(a, b, t) for t in ts] for a, b in zip(zs[:-1], zs[1:])], np.float32)
 
 
+def _path(config, seeds, labels, steps, seeds_given):
+  """(z [legs, points, latent_dim], one-hot labels [legs, points, classes] or None, file name stem)."""
+  zs = [draw_z(1, config.latent_dim, config.noise, seed).numpy()[0] for seed in seeds]
+  if config.num_classes and len(labels) != 1:   # across classes at one z
+    if len(seeds) > 1 and seeds_given:
+      raise UserError(f"--seeds={','.join(map(str, seeds))}: a walk across classes holds one z; pass one "
+                      "seed, or one --labels class to walk across the seeds' z")
+    one_hot = np.eye(config.num_classes, dtype=np.float32)[labels]
+    classes = walk(one_hot, steps, "uniform")   # linear blends of one-hot rows
+    return (np.broadcast_to(zs[0], classes.shape[:2] + zs[0].shape), classes,
+            f"interpolation-seed{seeds[0]}-labels-{'-'.join(map(str, labels))}")
+  if len(seeds) < 2:
+    raise UserError(f"--seeds={','.join(map(str, seeds))}: a walk needs at least two seeds, e.g. --seeds=0,1")
+  path = walk(zs, steps, config.noise)
+  if not config.num_classes:
+    return path, None, f"interpolation-{'-'.join(map(str, seeds))}"
+  classes = np.broadcast_to(np.eye(config.num_classes, dtype=np.float32)[labels[0]],
+                            path.shape[:2] + (config.num_classes,))
+  return path, classes, f"interpolation-{'-'.join(map(str, seeds))}-label{labels[0]}"
+
+
 def main():
   f = flags.FLAGS
-  seeds = [int(s) for s in f.seeds]
-  if len(seeds) < 2:
-    raise UserError(f"--seeds={','.join(f.seeds)}: a walk needs at least two seeds, e.g. --seeds=0,1")
+  seeds, labels = [int(s) for s in f.seeds], [int(l) for l in f.labels or []]
   run = rundir.find(f.run)
   config, generator = rundir.restore_generator(run)
-  zs = [draw_z(1, config.latent_dim, config.noise, seed).numpy()[0] for seed in seeds]
-  path = walk(zs, f.steps, config.noise)
-  legs, points = path.shape[:2]
-  pixels = to_uint8(generator(path.reshape(legs * points, -1), training=False)).numpy()
-  out = f.out or os.path.join(run, f"interpolation-{'-'.join(map(str, seeds))}")
+  if labels and not config.num_classes:
+    raise UserError(f"--labels={','.join(f.labels)}: {run} is unconditional; only a --conditional run "
+                    "takes labels")
+  bad = [l for l in labels if not 0 <= l < config.num_classes]
+  if bad:
+    raise UserError(f"--labels: {bad} outside this model's classes 0 to {config.num_classes - 1}")
+  if config.num_classes and not labels:
+    labels = list(range(config.num_classes))
+  z, classes, stem = _path(config, seeds, labels, f.steps, flags.FLAGS["seeds"].present)
+  seeds = seeds[:1] if len(labels) > 1 else seeds   # a walk across classes holds the first seed's z
+  legs, points = z.shape[:2]
+  flat_classes = None if classes is None else classes.reshape(legs * points, -1)
+  pixels = to_uint8(generate(generator, z.reshape(legs * points, -1), flat_classes)).numpy()
+  out = f.out or os.path.join(run, stem)
   images.save_png(images.grid(pixels, rows=legs), out + ".png")
   frames = [frame[..., 0] for i, frame in enumerate(pixels) if i < points or i % points]   # ends once
   images.save_gif(frames, out + ".gif", frame_ms=120, scale=4)
-  print(json.dumps({"png": out + ".png", "gif": out + ".gif", "seeds": seeds, "steps": f.steps}))
+  print(json.dumps({"png": out + ".png", "gif": out + ".gif", "seeds": seeds, "labels": labels,
+                    "steps": f.steps}))
 
 
 if __name__ == "__main__":
   flags.DEFINE_string("run", "latest", "A run folder; 'latest': the newest under runs/.")
   flags.DEFINE_list("seeds", ["0", "1", "2", "3"], "The seeds whose z the walk visits, in order.")
+  flags.DEFINE_list("labels", None, "A conditional model's classes: two or more to walk across them at one "
+                    "z, one to walk the seeds' z at that class; default all classes.")
   flags.DEFINE_integer("steps", 12, "Steps per leg between two z's.", lower_bound=1, upper_bound=100)
   flags.DEFINE_string("out", None, "Path prefix of the .png and .gif; default: <run>/interpolation-<seeds>.")
   run_main(main)

@@ -73,6 +73,12 @@ def r1_penalty(real_gradients):
   return tf.reduce_mean(tf.reduce_sum(tf.square(g), axis=1))
 
 
+def class_loss(class_logits, labels):
+  """AC-GAN's auxiliary term (Odena et al. 2017): softmax cross-entropy of class logits against one-hot
+  labels, the mean over the batch."""
+  return tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(_f32(labels), _f32(class_logits)))
+
+
 # The losses whose discriminator loss is a cross-entropy with a real target (label smoothing applies, and
 # D's outputs read as probabilities).
 SMOOTHABLE = ("minimax", "non_saturating")

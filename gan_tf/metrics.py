@@ -7,6 +7,10 @@
   frechet_logits       the same on the logits
   kid_mean, kid_std    KID: unbiased MMD^2 with a cubic polynomial kernel on the features, over subsets
   histogram, coverage  argmax class counts; the number of classes holding >= 2% of the samples
+  label_accuracy       (conditional) the fraction of samples the evaluator assigns to the class asked for
+  intra_frechet        (conditional) the mean over classes of frechet_features within each class
+  copy ratio           nearest_ratio: samples' distance to their nearest training image over held-out
+                       real images' (about 1: no copying; well below 1: near-copies)
 FD grows as n shrinks, so compare runs at the same n.
 """
 import numpy as np
@@ -106,8 +110,48 @@ def mode_coverage(histogram, min_fraction=COVERAGE_FRACTION):
   return int(np.sum(histogram >= min_fraction * total)) if total else 0
 
 
-def compare_embeddings(fake, real, kid_subsets=10, kid_subset_size=1000, seed=0):
-  """All figures for fake vs real (features, logits) pairs, as a JSON-ready dict."""
+def label_accuracy(logits, labels):
+  """The fraction of rows whose argmax class is their label."""
+  return float(np.mean(np.argmax(np.asarray(logits), axis=1) == np.asarray(labels)))
+
+
+def intra_class_frechet(fake_features, fake_labels, real_features, real_labels):
+  """(mean, per class) Frechet distance between the fake and the real features of each class, over the
+  classes with at least 2 rows on both sides."""
+  fake_labels, real_labels = np.asarray(fake_labels), np.asarray(real_labels)
+  per_class = {}
+  for c in np.unique(fake_labels):
+    fake, real = fake_features[fake_labels == c], real_features[real_labels == c]
+    if len(fake) >= 2 and len(real) >= 2:
+      per_class[int(c)] = frechet_distance(fake, real)
+  if not per_class:
+    raise ValueError("no class has at least 2 fake and 2 real rows")
+  return float(np.mean(list(per_class.values()))), per_class
+
+
+def nearest_neighbours(queries, pool, batch_size=500):
+  """(distances, indices): each query row's Euclidean distance to its nearest row of pool, and which."""
+  queries, pool = np.asarray(queries, np.float64), np.asarray(pool, np.float64)
+  pool_sq = (pool * pool).sum(axis=1)
+  distances, indices = [], []
+  for start in range(0, len(queries), batch_size):
+    q = queries[start:start + batch_size]
+    squared = (q * q).sum(axis=1)[:, None] - 2.0 * q @ pool.T + pool_sq[None, :]
+    nearest = np.argmin(squared, axis=1)
+    distances.append(np.sqrt(np.maximum(squared[np.arange(len(q)), nearest], 0.0)))
+    indices.append(nearest)
+  return np.concatenate(distances).astype(np.float64), np.concatenate(indices)
+
+
+def nearest_ratio(sample_distances, heldout_distances):
+  """Mean nearest-training distance of the samples over that of held-out real images."""
+  return float(np.mean(sample_distances) / np.mean(heldout_distances))
+
+
+def compare_embeddings(fake, real, kid_subsets=10, kid_subset_size=1000, seed=0, fake_labels=None,
+                       real_labels=None):
+  """All figures for fake vs real (features, logits) pairs, as a JSON-ready dict; with the labels the fakes
+  were asked for and the real ones, a conditional model's label accuracy and intra-class FD too."""
   (fake_features, fake_logits), (real_features, real_logits) = fake, real
   histogram = class_histogram(fake_logits, real_logits.shape[1])
   kid_mean, kid_std = kid(fake_features, real_features, kid_subsets, kid_subset_size, seed)
@@ -124,4 +168,13 @@ def compare_embeddings(fake, real, kid_subsets=10, kid_subset_size=1000, seed=0)
       "kid_std": kid_std,
       "histogram": histogram.tolist(),
       "coverage": mode_coverage(histogram),
+      **_conditional_figures(fake_features, fake_logits, fake_labels, real_features, real_labels),
   }
+
+
+def _conditional_figures(fake_features, fake_logits, fake_labels, real_features, real_labels):
+  if fake_labels is None:
+    return {}
+  intra, per_class = intra_class_frechet(fake_features, fake_labels, real_features, real_labels)
+  return {"label_accuracy": label_accuracy(fake_logits, fake_labels), "intra_frechet": intra,
+          "intra_frechet_per_class": [per_class.get(c) for c in range(int(max(per_class)) + 1)]}

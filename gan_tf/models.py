@@ -1,5 +1,7 @@
 """The networks, as Keras functional models. Generators map z [B, latent_dim] to images in [-1, 1];
-discriminators map images to one logit (the sources' final sigmoid lives in the loss).
+discriminators map images to one logit (the sources' final sigmoid lives in the loss). With
+config.conditional, each network also takes one-hot labels [B, classes] (G joined to z, D by projection)
+and D also returns class logits [B, classes].
 
 The last layer of each network computes in float32 so that, under a mixed-precision policy, images,
 logits and losses stay float32.
@@ -46,52 +48,78 @@ class MinibatchStddev(layers.Layer):
     return keras.ops.concatenate([x, keras.ops.cast(feature, x.dtype)], axis=-1)
 
 
-def _logit_out(x, config):
+def _generator_input(config):
+  """(inputs, x): z, joined for a conditional G to the one-hot label (Mirza & Osindero 2014)."""
+  z = keras.Input((config.latent_dim,), name="z")
+  if not config.num_classes:
+    return z, z
+  labels = keras.Input((config.num_classes,), name="labels")
+  return [z, labels], layers.Concatenate(name="z_and_label")([z, labels])
+
+
+def _discriminator_input(config):
+  """(inputs, images, labels): a conditional D's one-hot labels reach it at the logit (_logit_out)."""
+  images = keras.Input(IMAGE_SHAPE, name="images")
+  if not config.num_classes:
+    return images, images, None
+  labels = keras.Input((config.num_classes,), name="labels")
+  return [images, labels], images, labels
+
+
+def _logit_out(x, config, labels=None):
   if config.minibatch_stddev:
     x = MinibatchStddev(name="minibatch_stddev")(x)
-  return layers.Dense(1, dtype="float32", name="logit")(x)
+  logit = layers.Dense(1, dtype="float32", name="logit")(x)
+  if labels is None:
+    return logit
+  # Projection discriminator (Miyato & Koyama 2018): + <embedding(y), phi(x)> on D's last features.
+  embedded = layers.Dense(x.shape[-1], use_bias=False, dtype="float32", name="label_embedding")(labels)
+  projection = layers.Dot(axes=1, dtype="float32", name="projection")([embedded, x])
+  logit = layers.Add(dtype="float32", name="conditional_logit")([logit, projection])
+  # And an auxiliary classifier on the same features (AC-GAN, Odena et al. 2017): docs/conditional.md.
+  return [logit, layers.Dense(config.num_classes, dtype="float32", name="class_logits")(x)]
 
 
 def build_mlp_generator(config):
   """TF1 tutorial: z -> Dense 256 ReLU -> Dense 512 ReLU -> Dense 784 tanh (ReLU: config.activation)."""
-  z = keras.Input((config.latent_dim,), name="z")
-  x = layers.Dense(256, activation=config.activation)(z)    # Keras's leaky_relu: slope 0.2
+  inputs, x = _generator_input(config)
+  x = layers.Dense(256, activation=config.activation)(x)    # Keras's leaky_relu: slope 0.2
   x = layers.Dense(512, activation=config.activation)(x)
   x = layers.Dense(28 * 28)(x)
-  return keras.Model(z, _image_out(x), name="mlp_generator")
+  return keras.Model(inputs, _image_out(x), name="mlp_generator")
 
 
 def build_mlp_discriminator(config):
   """TF1 tutorial: x -> Dense 256 ReLU -> Dense 128 ReLU -> Dense 1 (ReLU: config.activation)."""
-  images = keras.Input(IMAGE_SHAPE, name="images")
+  inputs, images, labels = _discriminator_input(config)
   x = layers.Flatten()(images)
   x = layers.Dense(256, activation=config.activation)(x)
   x = layers.Dense(128, activation=config.activation)(x)
-  return keras.Model(images, _logit_out(x, config), name="mlp_discriminator")
+  return keras.Model(inputs, _logit_out(x, config, labels), name="mlp_discriminator")
 
 
 def build_mlp_small_generator(config):
   """Walk-through: z -> Dense 128 LeakyReLU -> Dense 784 tanh."""
-  z = keras.Input((config.latent_dim,), name="z")
-  x = layers.Dense(128)(z)
+  inputs, x = _generator_input(config)
+  x = layers.Dense(128)(x)
   x = layers.LeakyReLU(0.2)(x)
   x = layers.Dense(28 * 28)(x)
-  return keras.Model(z, _image_out(x), name="mlp_small_generator")
+  return keras.Model(inputs, _image_out(x), name="mlp_small_generator")
 
 
 def build_mlp_small_discriminator(config):
   """Walk-through: x -> Dense 128 LeakyReLU -> Dense 1."""
-  images = keras.Input(IMAGE_SHAPE, name="images")
+  inputs, images, labels = _discriminator_input(config)
   x = layers.Flatten()(images)
   x = layers.Dense(128)(x)
   x = layers.LeakyReLU(0.2)(x)
-  return keras.Model(images, _logit_out(x, config), name="mlp_small_discriminator")
+  return keras.Model(inputs, _logit_out(x, config, labels), name="mlp_small_discriminator")
 
 
 def build_dcgan_generator(config):
   """Keras DCGAN: Dense 1024 -> Dense 128*7*7 [-> BN] -> 7x7x128 -> up -> Conv 64 5x5 -> up -> Conv 1 5x5."""
-  z = keras.Input((config.latent_dim,), name="z")
-  x = layers.Dense(1024)(z)
+  inputs, x = _generator_input(config)
+  x = layers.Dense(1024)(x)
   x = _activation(config.activation)(x)
   x = layers.Dense(128 * 7 * 7)(x)
   if config.g_batchnorm:
@@ -103,12 +131,12 @@ def build_dcgan_generator(config):
   x = _activation(config.activation)(x)
   x = layers.UpSampling2D(2)(x)
   x = layers.Conv2D(1, 5, padding="same")(x)
-  return keras.Model(z, _image_out(x), name="dcgan_generator")
+  return keras.Model(inputs, _image_out(x), name="dcgan_generator")
 
 
 def build_dcgan_discriminator(config):
   """Keras DCGAN: Conv 64 5x5 -> MaxPool -> Conv 128 5x5 -> MaxPool -> Dense 1024 -> Dense 1."""
-  images = keras.Input(IMAGE_SHAPE, name="images")
+  inputs, images, labels = _discriminator_input(config)
   x = layers.Conv2D(64, 5, padding="same")(images)
   x = _activation(config.activation)(x)
   x = layers.MaxPooling2D(2)(x)
@@ -118,13 +146,13 @@ def build_dcgan_discriminator(config):
   x = layers.Flatten()(x)
   x = layers.Dense(1024)(x)
   x = _activation(config.activation)(x)
-  return keras.Model(images, _logit_out(x, config), name="dcgan_discriminator")
+  return keras.Model(inputs, _logit_out(x, config, labels), name="dcgan_discriminator")
 
 
 def build_dcgan_tutorial_generator(config):
   """TF tutorial: Dense 7*7*256 + BN + LeakyReLU -> Conv2DTranspose 128 (s1), 64 (s2), 1 (s2) tanh."""
-  z = keras.Input((config.latent_dim,), name="z")
-  x = layers.Dense(7 * 7 * 256, use_bias=False)(z)
+  inputs, x = _generator_input(config)
+  x = layers.Dense(7 * 7 * 256, use_bias=False)(x)
   x = _batchnorm(config)(x)
   x = layers.LeakyReLU()(x)
   x = layers.Reshape((7, 7, 256))(x)
@@ -133,19 +161,19 @@ def build_dcgan_tutorial_generator(config):
     x = _batchnorm(config)(x)
     x = layers.LeakyReLU()(x)
   x = layers.Conv2DTranspose(1, 5, strides=2, padding="same", use_bias=False)(x)
-  return keras.Model(z, _image_out(x), name="dcgan_tutorial_generator")
+  return keras.Model(inputs, _image_out(x), name="dcgan_tutorial_generator")
 
 
 def build_dcgan_tutorial_discriminator(config):
   """TF tutorial: Conv 64 5x5 s2 -> LeakyReLU -> Dropout 0.3 -> Conv 128 5x5 s2 -> ... -> Dense 1."""
-  images = keras.Input(IMAGE_SHAPE, name="images")
+  inputs, images, labels = _discriminator_input(config)
   x = images
   for filters in (64, 128):
     x = layers.Conv2D(filters, 5, strides=2, padding="same")(x)
     x = layers.LeakyReLU()(x)
     x = layers.Dropout(0.3)(x)
   x = layers.Flatten()(x)
-  return keras.Model(images, _logit_out(x, config), name="dcgan_tutorial_discriminator")
+  return keras.Model(inputs, _logit_out(x, config, labels), name="dcgan_tutorial_discriminator")
 
 
 REGISTRY = {

@@ -1,7 +1,8 @@
 """Regenerates experiments/RESULTS.md: each row trained by its config, then scored like `make eval`.
 
 Run: `make results` (a finished row is reused, an unfinished one resumed), `ARGS=--rows=ID,...`,
-or `--report_only`. Each row's record (experiments/results/<row>.json: figures and
+or `--report_only`. The dense rows run over SEEDS and report mean +- standard deviation; a row on MNIST's
+8,000 digits carries the copy check (`make eval ARGS=--nearest`). Each row's record (experiments/results/<row>.json: figures and
 config) and the floors' (floors.json) are committed: a clone rewrites the report from them, and a changed
 default refuses a stale row. No figure in RESULTS.md is typed by hand.
 """
@@ -10,6 +11,7 @@ import json
 import os
 import time
 
+import numpy as np
 from absl import flags, logging
 
 import experiments
@@ -25,6 +27,8 @@ RECORDS = os.path.join(REPO, "experiments", "results")   # each row's grid (.png
 REPORT = os.path.join(REPO, "experiments", "RESULTS.md")
 # row data -> (dataset, IDX folder, split); offline MNIST is its test split alone.
 DATA = {"fashion": ("fashion_mnist", FASHION, "train"), "mnist": ("mnist", MNIST, "test[:80%]")}
+SEEDS = (0, 1, 2)   # the dense rows' seeds (minutes each); the conv rows' (an hour each) is the first
+DENSE = ("mlp", "mlp_small")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,25 +37,37 @@ class Row:
   data: str          # key of DATA
   epochs: int
   setting: str       # "source" (as the source prescribes: --setting=source) or "default" (gan_tf's)
+  conditional: bool = False
+  seed: int = 0
+
+  @property
+  def group(self):
+    """The table line the row is a seed of."""
+    return (f"{self.experiment}-{self.data}-{self.epochs}-{self.setting}"
+            + ("-conditional" if self.conditional else ""))
 
   @property
   def id(self):
-    return f"{self.experiment}-{self.data}-{self.epochs}-{self.setting}"
+    return self.group + (f"-seed{self.seed}" if self.seed else "")
 
   def config(self):
     dataset, data_dir, split = DATA[self.data]
+    extra = {"conditional": True} if self.conditional else {}
+    if self.seed:
+      extra["seed"] = self.seed
     return experiments.get_config(self.experiment, self.setting, dataset=dataset, data_dir=data_dir,
-                                  split=split, epochs=self.epochs)
+                                  split=split, epochs=self.epochs, **extra)
 
 
 def _rows():
   rows = []
-  for experiment, data, epochs in (("mlp", "fashion", 50), ("mlp_small", "fashion", 50),
-                                   ("mlp", "mnist", 200), ("dcgan_tutorial", "mnist", 30),
-                                   ("dcgan", "fashion", 20)):
-    if experiments.source_settings(experiment):   # the source trains differently from gan_tf's defaults
-      rows.append(Row(experiment, data, epochs, "source"))
-    rows.append(Row(experiment, data, epochs, "default"))
+  for experiment, data, epochs, conditional in (
+      ("mlp", "fashion", 50, True), ("mlp_small", "fashion", 50, False), ("mlp", "mnist", 200, True),
+      ("dcgan_tutorial", "mnist", 30, True), ("dcgan", "fashion", 20, False)):
+    seeds = SEEDS if experiment in DENSE else SEEDS[:1]
+    settings = (["source"] if experiments.source_settings(experiment) else []) + ["default"]
+    for setting, conditioned in [(s, False) for s in settings] + ([("default", True)] if conditional else []):
+      rows += [Row(experiment, data, epochs, setting, conditioned, seed) for seed in seeds]
   return rows
 
 
@@ -85,8 +101,13 @@ def run_row(row, runs_dir, n, records_dir=RECORDS):
     trained = config
     result = {"row": dataclasses.asdict(row), "train_seconds": time.time() - start,
               "machine": execution.machine()}
-    result["figures"], fakes, result["evaluator_accuracy"] = _score(generator, config, n)
-    images.save_png(images.grid(fakes[:36]), os.path.join(records_dir, f"{row.id}.png"), scale=1)
+    result["figures"], fakes, labels, result["evaluator_accuracy"] = _score(generator, config, n,
+                                                                            nearest=row.data == "mnist")
+    if not row.seed:   # one grid per table line; a conditional row's has a row of 10 per class
+      grid = (np.concatenate([fakes[labels == c][:10] for c in range(config.num_classes)])
+              if config.conditional else fakes[:36])
+      images.save_png(images.grid(grid, rows=config.num_classes or None),
+                      os.path.join(records_dir, f"{row.id}.png"), scale=1)
   # With a weight average, the same run scored with G's own weights shows what the average adds.
   if config.g_ema and "live_figures" not in result and rundir.latest_checkpoint(workdir):
     _, live = rundir.restore_generator(workdir, live=True)
@@ -97,13 +118,23 @@ def run_row(row, runs_dir, n, records_dir=RECORDS):
   return result
 
 
-def _score(generator, config, n):
-  """(figures, the uint8 samples, the evaluator's test accuracy) of n samples of generator."""
+def _score(generator, config, n, nearest=False):
+  """(figures, the uint8 samples, their labels (None if unconditional), the evaluator's test accuracy) of
+  n samples of generator, as `make eval` scores them (with --nearest: the copy check's figures too)."""
   evaluator = evaluator_lib.load_evaluator(config)
   reference = evaluator_lib.reference_embeddings(evaluator, config)
-  fakes = sampling.sample(generator, config.noise, n)
-  figures = metrics.compare_embeddings(evaluator.embed(fakes), reference)
-  return figures, fakes, evaluator.info["test_accuracy"]
+  if config.num_classes:
+    fakes, labels = sampling.sample_per_class(
+        lambda k, seed, label: sampling.sample(generator, config.noise, k, seed, label), n, config.num_classes)
+    conditional = {"fake_labels": labels, "real_labels": evaluator_lib.reference_labels(evaluator, config)}
+  else:
+    fakes, labels, conditional = sampling.sample(generator, config.noise, n), None, {}
+  figures = metrics.compare_embeddings(evaluator.embed(fakes), reference, **conditional)
+  if nearest:
+    train_images, _ = data.load_images(config, evaluator.info["train_split"])
+    heldout, _ = data.load_images(config, evaluator.info["eval_split"])
+    figures["nearest"] = evaluator_lib.copy_check(evaluator, fakes, train_images, heldout)[0]
+  return figures, fakes, labels, evaluator.info["test_accuracy"]
 
 
 def _check_same_config(row, trained, config, made, remedy):
@@ -142,8 +173,10 @@ def floors(n, records_dir=RECORDS, measure=True):
     evaluator = evaluator_lib.load_evaluator(config)
     info = evaluator.info
     reference = evaluator_lib.reference_embeddings(evaluator, config)
-    real, _ = data.load_images(config, info["train_split"])
-    out[name] = dict(evaluator_lib.real_floor(evaluator, real, reference, n), accuracy=info["test_accuracy"],
+    real, labels = data.load_images(config, info["train_split"])
+    out[name] = dict(evaluator_lib.real_floor(evaluator, real, reference, n, train_labels=labels,
+                                              real_labels=evaluator_lib.reference_labels(evaluator, config)),
+                     accuracy=info["test_accuracy"],
                      train_split=info["train_split"], eval_split=info["eval_split"])
   files.atomic_write(path, json.dumps(out, indent=1, sort_keys=True).encode())
   return out
@@ -164,41 +197,75 @@ def markdown(results, floor, n):
            f"{n:,} samples against the evaluator's held-out split (gan_tf.evaluate); wall time on "
            f"{machine_line}.", "", "## Evaluators and the real-data floor", "",
            "| data | evaluator accuracy | trained on / scored against | classifier score | FD features | "
-           "KID | coverage |", "|---|---:|---|---:|---:|---:|---:|"]
+           "KID | coverage | intra-class FD |", "|---|---:|---|---:|---:|---:|---:|---:|"]
   for name, f in floor.items():
+    intra = f"{f['intra_frechet']:.2f}" if "intra_frechet" in f else ""
     lines.append(f"| {name} | {100 * f['accuracy']:.2f}% | {f['train_split']} / {f['eval_split']} | "
                  f"{f['classifier_score']:.2f} | {f['frechet_features']:.2f} | {f['kid_mean']:+.4f} | "
-                 f"{f['coverage']} |")
+                 f"{f['coverage']} | {intra} |")
   lines += ["", "MNIST offline is its 10,000-digit test split only: GANs train on `test[:80%]` (the 8,000 "
             "first digits), the evaluator trains on the same 8,000 and is scored on `test[80%:]`.", "",
             "Rows that sample with a moving average of G's weights (`--g_ema`) are scored with it; *live G's "
             "score* is the same run scored with G's own trained weights (`make eval RUN=... ARGS=--live`).",
             "",
+            "A dense row is three runs (`--seed=0,1,2`: weights, noise and data order), shown as mean ± "
+            "standard deviation; a conv row is one run (the *seeds* column). A conditional row asks for "
+            "each class in turn: *label accuracy* is the share of samples the evaluator reads as the class "
+            "asked for (its ceiling is the evaluator's accuracy above), *intra-class FD* the mean over "
+            "classes of the FD between generated and real images of one class. *Copy ratio*: the samples' "
+            "mean distance to their nearest training image over that of held-out real images, in pixels "
+            "and in the evaluator's features (about 1: no copying; `make eval ARGS=--nearest`), for the "
+            "rows on MNIST's 8,000 digits.", "",
             "## Runs", "",
-            "| row | epochs | wall | classifier score (% of real) | live G's score | FD features | KID | "
-            "coverage | class histogram | samples |", "|---|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+            "| row | epochs | seeds | wall | classifier score (% of real) | live G's score | FD features | KID | "
+            "coverage | label accuracy | intra-class FD | copy ratio | class histogram | samples |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+  groups = {}
   for row in _rows():
-    result = results.get(row.id)
-    if result is None:
-      lines.append(f"| {row.id} | {row.epochs} | not run yet | | | | | | | |")
+    groups.setdefault(row.group, []).append(row)
+  for group, rows in groups.items():
+    done = [results[row.id] for row in rows if row.id in results]
+    seeds = f"{len(done)}" + ("" if len(done) == len(rows) else f" of {len(rows)}")
+    if not done:
+      lines.append(f"| {group} | {rows[0].epochs} | {seeds} | not run yet | | | | | | | | | | |")
       continue
-    f = result["figures"]
-    real = floor.get(row.data, {}).get("classifier_score")
-    share = f" ({100 * f['classifier_score'] / real:.0f}%)" if real else ""
-    live = result.get("live_figures")
-    live = f"{live['classifier_score']:.2f}" if live else ""
-    lines.append(f"| {row.id} | {row.epochs} | {result['train_seconds'] / 60:.1f} min | "
-                 f"{f['classifier_score']:.2f}{share} | {live} | {f['frechet_features']:.2f} | "
-                 f"{f['kid_mean']:.4f} | {f['coverage']} | {f['histogram']} | "
-                 f"![](results/{row.id}.png) |")
+    figures = [result["figures"] for result in done]
+    score = [f["classifier_score"] for f in figures]
+    real = floor.get(rows[0].data, {}).get("classifier_score")
+    share = f" ({100 * np.mean(score) / real:.0f}%)" if real else ""
+    live = [r["live_figures"]["classifier_score"] for r in done if "live_figures" in r]
+    coverage = sorted({f["coverage"] for f in figures})
+    near = [f["nearest"] for f in figures if "nearest" in f]
+    copy = (_spread([x["pixels"]["ratio"] for x in near], ".2f") + " / "
+            + _spread([x["features"]["ratio"] for x in near], ".2f")) if near else ""
+    conditional = [f for f in figures if "label_accuracy" in f]
+    accuracy = _spread([100 * f["label_accuracy"] for f in conditional], ".1f", "%") if conditional else ""
+    intra = _spread([f["intra_frechet"] for f in conditional], ".2f") if conditional else ""
+    lines.append(
+        f"| {group} | {rows[0].epochs} | {seeds} | {np.mean([r['train_seconds'] for r in done]) / 60:.1f} min | "
+        f"{_spread(score, '.2f')}{share} | {_spread(live, '.2f')} | "
+        f"{_spread([f['frechet_features'] for f in figures], '.2f')} | "
+        f"{_spread([f['kid_mean'] for f in figures], '.4f')} | {'-'.join(map(str, coverage))} | {accuracy} | "
+        f"{intra} | {copy} | {figures[0]['histogram']} | ![](results/{rows[0].id}.png) |")
   lines += ["", "## Settings", ""]
-  for row in _rows():
-    where = (f" (trained on {_machine(results[row.id])})"
-             if len(machines) > 1 and row.id in results else "")
-    note = results.get(row.id, {}).get("imported_from")   # a row finished before records existed
-    where += f" ({note})" if note else ""
-    lines.append(f"- `{row.id}`: `{_flags(row)}`" + _deviations(row) + where)
+  for group, rows in groups.items():
+    done = [row for row in rows if row.id in results]
+    row_machines = sorted({_machine(results[row.id]) for row in done})
+    where = f" (trained on {'; '.join(row_machines)})" if len(machines) > 1 and done else ""
+    notes = sorted({results[row.id]["imported_from"] for row in done if "imported_from" in results[row.id]})
+    where += "".join(f" ({note})" for note in notes)   # a row finished before records existed
+    seeds = f" with `--seed=N` for N in {', '.join(str(row.seed) for row in rows)}" if len(rows) > 1 else ""
+    lines.append(f"- `{group}`: `{_flags(rows[0])}`{seeds}" + _deviations(rows[0]) + where)
   return "\n".join(lines) + "\n"
+
+
+def _spread(values, form, unit=""):
+  """'mean' of one value, 'mean ± std' (sample standard deviation) of several; '' of none."""
+  if not values:
+    return ""
+  if len(values) == 1:
+    return f"{values[0]:{form}}{unit}"
+  return f"{np.mean(values):{form}}{unit} ± {np.std(values, ddof=1):{form}}{unit}"
 
 
 def _deviations(row):
@@ -218,6 +285,8 @@ def _flags(row):
           f"--split={split}", f"--epochs={row.epochs}"]
   if row.setting == "source":
     args.append("--setting=source")
+  if row.conditional:
+    args.append("--conditional")
   return " ".join(args)
 
 

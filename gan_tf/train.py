@@ -14,7 +14,7 @@ from absl import flags, logging
 
 import experiments
 from gan_tf import callbacks as callbacks_lib, data, execution, export, files, gan as gan_lib, images
-from gan_tf import rundir
+from gan_tf import rundir, sampling
 from gan_tf.config import CHOICES, GROUPS, Config
 from gan_tf.errors import run_main
 
@@ -32,7 +32,7 @@ def run(config, workdir):
   execution.setup(config)
   strategy = execution.STRATEGIES[config.strategy]()
   chief = execution.is_chief(strategy)
-  pixels, _ = data.load_images(config)   # bad data fails here, before anything is written
+  pixels, labels = data.load_images(config)   # bad data fails here, before anything is written
   steps_per_epoch = data.steps_per_epoch(config, len(pixels))
   execution_steps = data.steps_per_execution(config, len(pixels))
   rundir.check_resumable(config, workdir)
@@ -68,7 +68,7 @@ def run(config, workdir):
                  steps_per_epoch, execution_steps, config.jit_compile, config.strategy,
                  strategy.num_replicas_in_sync, config.mixed_precision)
     try:
-      _fit(gan, config, pixels, steps_per_epoch,
+      _fit(gan, config, pixels, labels, steps_per_epoch,
            callbacks_lib.make_callbacks(config, outdir, manager, steps_per_epoch))
     except callbacks_lib.DivergenceError as e:
       raise callbacks_lib.DivergenceError(
@@ -87,12 +87,13 @@ def _restore_last_good(gan, checkpoint, manager, config, workdir):
   checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
   step = int(gan.step.numpy())
   path = os.path.join(workdir, rundir.SAMPLES_DIR, f"last_good_step_{step}.png")
-  images.save_png(images.grid(gan.sampler(callbacks_lib.fixed_z(config), training=False)), path)
+  z, grid_labels, rows = callbacks_lib.fixed_inputs(config)
+  images.save_png(images.grid(sampling.generate(gan.sampler, z, grid_labels), rows=rows), path)
   return (f"The work dir's latest checkpoint is the last good state, step {step} (samples: {path}); "
           "resuming repeats the same steps: lower the learning rates or change the loss first")
 
 
-def _fit(gan, config, pixels, steps_per_epoch, callbacks):
+def _fit(gan, config, pixels, labels, steps_per_epoch, callbacks):
   """fit() from the restored step to config.epochs; a resumed partial epoch runs as its own fit."""
   step = int(gan.step.numpy())   # int() of a mirrored variable fails; numpy() reads its first copy
   epoch, done = divmod(step, steps_per_epoch)
@@ -103,14 +104,14 @@ def _fit(gan, config, pixels, steps_per_epoch, callbacks):
   if done:
     for callback in step_callbacks:   # they count global steps; Keras numbers this fit's from 0
       callback.offset = done
-    gan.fit(data.make_dataset(config, pixels, step), epochs=epoch + 1, initial_epoch=epoch, shuffle=False,
+    gan.fit(data.make_dataset(config, pixels, step, labels), epochs=epoch + 1, initial_epoch=epoch, shuffle=False,
             steps_per_epoch=steps_per_epoch - done, callbacks=callbacks, verbose=_verbosity())
     for callback in step_callbacks:
       callback.offset = 0
     epoch += 1
     if gan.stop_training or epoch >= config.epochs:
       return
-  gan.fit(data.make_dataset(config, pixels, epoch * steps_per_epoch), epochs=config.epochs,
+  gan.fit(data.make_dataset(config, pixels, epoch * steps_per_epoch, labels), epochs=config.epochs,
           initial_epoch=epoch, steps_per_epoch=steps_per_epoch, callbacks=callbacks, shuffle=False,
           verbose=_verbosity())
 

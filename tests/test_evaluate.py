@@ -210,6 +210,95 @@ def test_float_images_in_minus_one_one_embed_like_their_uint8_pixels(synthetic):
     np.testing.assert_allclose(a, b, atol=1e-4)
 
 
+def test_label_accuracy_and_intra_class_frechet_have_known_answers():
+  rng = np.random.default_rng(0)
+  labels = np.arange(400) % 4
+  logits = np.eye(4)[labels] * 5.0
+  assert metrics.label_accuracy(logits, labels) == 1.0
+  assert metrics.label_accuracy(logits, (labels + 1) % 4) == 0.0
+  logits[:100] = np.eye(4)[(labels[:100] + 1) % 4] * 5.0   # a quarter answered as the next class
+  assert metrics.label_accuracy(logits, labels) == 0.75
+  real = rng.normal(size=(400, 3))
+  shifts = np.array([[0, 0, 0], [1, 0, 0], [0, 2, 0], [0, 0, 3]], np.float64)
+  # Each class's fakes are its real rows moved by the class's shift: equal covariances, so FD = |shift|^2.
+  mean, per_class = metrics.intra_class_frechet(real + shifts[labels], labels, real, labels)
+  np.testing.assert_allclose([per_class[c] for c in range(4)], [0, 1, 4, 9], atol=1e-9)
+  assert mean == pytest.approx(3.5)
+  # Real rows asked for the wrong class: the pooled FD cannot see it, the intra-class FD does.
+  classes = rng.normal(size=(400, 3)) + 4.0 * labels[:, None]
+  assert metrics.frechet_distance(classes, classes) < 1e-9
+  mislabelled, _ = metrics.intra_class_frechet(classes, (labels + 1) % 4, classes, labels)
+  assert mislabelled == pytest.approx((3 * 3 * 4.0 ** 2 + 3 * 12.0 ** 2) / 4, rel=0.05)
+
+
+def test_nearest_ratio_is_zero_for_training_rows_and_about_one_for_fresh_draws():
+  rng = np.random.default_rng(1)
+  train, fresh, heldout = rng.normal(size=(3000, 20)), rng.normal(size=(500, 20)), rng.normal(size=(500, 20))
+  distances, indices = metrics.nearest_neighbours(train[:500], train)
+  assert np.allclose(distances, 0.0, atol=1e-3) and indices.tolist() == list(range(500))
+  brute = np.sqrt(((fresh[:50, None] - train[None]) ** 2).sum(-1))
+  near, which = metrics.nearest_neighbours(fresh[:50], train, batch_size=7)
+  np.testing.assert_allclose(near, brute.min(1), rtol=1e-4)
+  assert which.tolist() == brute.argmin(1).tolist()
+  heldout_distances = metrics.nearest_neighbours(heldout, train)[0]
+  assert metrics.nearest_ratio(distances, heldout_distances) < 1e-3
+  assert metrics.nearest_ratio(metrics.nearest_neighbours(fresh, train)[0], heldout_distances) == pytest.approx(
+      1.0, abs=0.03)
+
+
+def test_copy_check_tells_training_images_from_fresh_ones(synthetic, tmp_path):
+  train_images, _ = data.load_images(synthetic.config, "train")
+  heldout, _ = data.load_images(synthetic.config, "test")
+  fresh, _ = data.load_images(synthetic.config.replace(data_dir=_synthetic_data(tmp_path, seed=7)), "train")
+  copies = evaluator_lib.copy_check(synthetic.evaluator, train_images, train_images, heldout, n=100)[0]
+  assert copies["n"] == 100 and copies["pixels"]["ratio"] < 1e-3 and copies["features"]["ratio"] < 1e-3
+  honest = evaluator_lib.copy_check(synthetic.evaluator, fresh, train_images, heldout, n=100)[0]
+  assert honest["pixels"]["ratio"] == pytest.approx(1.0, abs=0.1)
+  assert honest["features"]["ratio"] == pytest.approx(1.0, abs=0.25)
+
+
+def _templates(config, shift=0):
+  """For each label y, the first training image of class (y + shift) % 10."""
+  images, labels = data.load_images(config, "train")
+  return np.stack([images[labels == (c + shift) % 10][0] for c in range(10)])
+
+
+def _template_generator(config, shift=0):
+  """A conditional generator drawing, for label y, _templates(config, shift)[y] whatever z."""
+  templates = _templates(config, shift).astype(np.float32)
+  z = keras.Input((config.latent_dim,))
+  y = keras.Input((10,))
+  x = keras.layers.Dense(28 * 28, use_bias=False,
+                         kernel_initializer=keras.initializers.Constant(
+                             templates.reshape(10, -1) / 127.5 - 1.0))(y)
+  x = keras.layers.Add()([x, keras.layers.Dense(28 * 28, kernel_initializer="zeros")(z)])
+  return keras.Model([z, y], keras.layers.Reshape(models.IMAGE_SHAPE)(x))
+
+
+def test_a_conditional_models_eval_scores_its_labels(synthetic, tmp_path):
+  config = synthetic.config.replace(conditional=True)
+  for name, shift in (("right", 0), ("shifted", 3)):
+    export.export_generator(_template_generator(config, shift), config,
+                            str(tmp_path / name / rundir.EXPORT_DIR))
+  right = _cli(f"--run={tmp_path / 'right'}", "--n=100", "--nearest", cache=synthetic.cache)
+  assert right.returncode == 0, right.stderr
+  figures = json.loads(right.stdout.strip().splitlines()[-1])
+  # Every sample of label y is one image: the label accuracy is the evaluator's on those ten images.
+  read = np.argmax(synthetic.evaluator.embed(_templates(config))[1], axis=1)
+  assert figures["conditional"] and figures["label_accuracy"] == pytest.approx(np.mean(read == np.arange(10)))
+  assert figures["label_accuracy"] >= 0.8
+  assert figures["histogram"] == np.bincount(read, minlength=10).__mul__(10).tolist()   # 10 of each label
+  assert "label accuracy" in right.stderr and "intra-class FD" in right.stderr
+  assert figures["real_floor"]["label_accuracy"] > 0.9 and "intra_frechet" in figures["real_floor"]
+  assert figures["nearest"]["n"] == 100 and os.path.exists(figures["nearest"]["png"])
+  shifted = json.loads(_cli(f"--run={tmp_path / 'shifted'}", "--n=100", cache=synthetic.cache)
+                       .stdout.strip().splitlines()[-1])
+  shifted_read = np.argmax(synthetic.evaluator.embed(_templates(config, 3))[1], axis=1)
+  assert shifted["label_accuracy"] == pytest.approx(np.mean(shifted_read == np.arange(10)))
+  assert shifted["label_accuracy"] <= 0.2 and shifted["intra_frechet"] > 2 * figures["intra_frechet"]
+  assert shifted["frechet_features"] == pytest.approx(figures["frechet_features"], rel=1e-6)   # same images
+
+
 # --- sources of samples, command line, callback -------------------------------------------------------
 
 def test_in_memory_samples_equal_the_saved_models(synthetic, tmp_path):

@@ -67,9 +67,9 @@ def test_results_name_the_machine_their_wall_times_come_from():
   assert "wall time on the machine named in each row's Settings line" in two
   assert f"- `{a}`: `" in two and "(trained on 2 CPUs, CPU A, avx512f, native bf16)" in two
   assert "(trained on a machine not recorded)" in two
-  assert f"| {a} | 50 | 1.5 min | 7.00 |  | 5.00 | 0.0500 | 10 |" in two
+  assert f"| {a} | 50 | 1 of 3 | 1.5 min | 7.00 |  | 5.00 | 0.0500 | 10 |" in two
   averaged = dict(_result("CPU A"), live_figures={"classifier_score": 6.5})
-  assert f"| {a} | 50 | 1.5 min | 7.00 | 6.50 | 5.00 |" in results.markdown({a: averaged}, {}, 10)
+  assert f"| {a} | 50 | 1 of 3 | 1.5 min | 7.00 | 6.50 | 5.00 |" in results.markdown({a: averaged}, {}, 10)
 
 
 def test_a_finished_row_leaves_a_record_that_serves_without_its_run_folder(tmp_path):
@@ -103,5 +103,28 @@ def test_a_row_imported_from_an_earlier_report_says_so():
   a = "mlp-fashion-50-default"
   imported = dict(_result("CPU A"), imported_from="figures as RESULTS.md printed them at abc1234")
   text = results.markdown({a: imported}, {}, 10)
-  assert f"| {a} | 50 | 1.5 min | 7.00 |  | 5.00 | 0.0500 | 10 |" in text
+  assert f"| {a} | 50 | 1 of 3 | 1.5 min | 7.00 |  | 5.00 | 0.0500 | 10 |" in text
   assert "(figures as RESULTS.md printed them at abc1234)" in text.split(f"- `{a}`: ")[1].splitlines()[0]
+
+
+def test_a_dense_row_is_the_mean_and_spread_of_its_seeds_each_with_its_command():
+  group = "mlp-mnist-200-default-conditional"
+  rows = [row for row in results._rows() if row.group == group]
+  assert [row.id for row in rows] == [group, group + "-seed1", group + "-seed2"]
+  assert [row.config().seed for row in rows] == [0, 1, 2] and all(row.config().conditional for row in rows)
+  assert [row.seed for row in results._rows() if row.experiment == "dcgan"] == [0, 0]   # conv rows: one
+  runs = {}
+  for row, score, accuracy, ratio in zip(rows, (8.0, 9.0, 10.0), (0.96, 0.97, 0.98), (0.9, 1.0, 1.1)):
+    result = _result()
+    result["figures"].update(classifier_score=score, label_accuracy=accuracy, intra_frechet=score,
+                             nearest={"pixels": {"ratio": ratio}, "features": {"ratio": 2 * ratio}})
+    runs[row.id] = result
+  text = results.markdown(runs, {"mnist": {"classifier_score": 10.0, "accuracy": 0.99, "train_split": "a",
+                                           "eval_split": "b", "frechet_features": 1.0, "kid_mean": 0.0,
+                                           "coverage": 10, "intra_frechet": 2.0}}, 10)
+  # Sample standard deviations: of 8, 9, 10 it is 1; of 96, 97, 98 (%) 1; of 0.9, 1.0, 1.1 0.1.
+  assert (f"| {group} | 200 | 3 | 1.5 min | 9.00 ± 1.00 (90%) |  | 5.00 ± 0.00 | 0.0500 ± 0.0000 | 10 | "
+          "97.0% ± 1.0% | 9.00 ± 1.00 | 1.00 ± 0.10 / 2.00 ± 0.20 |") in text
+  assert (f"- `{group}`: `--experiment=mlp --dataset=mnist --data_dir=../shared/data/mnist --split=test[:80%] "
+          "--epochs=200 --conditional` with `--seed=N` for N in 0, 1, 2") in text
+  assert "| mnist | 99.00% | a / b | 10.00 | 1.00 | +0.0000 | 10 | 2.00 |" in text
