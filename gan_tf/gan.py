@@ -28,9 +28,9 @@ class GAN(keras.Model):
   Each train step takes d_steps real batches (the dataset yields them interleaved, [B * d_steps, ...]),
   makes d_steps discriminator updates, one per real batch with its own fake batch, then g_steps (one by
   default) generator updates, each with fresh z. A conditional GAN's data are (images, labels): each fake
-  batch of a D update takes its real batch's labels, each G update labels drawn uniformly. Each half-step differentiates only its own network's
-  trainable variables, so the other network never moves, while the generator's gradient still flows
-  through the discriminator.
+  batch of a D update takes its real batch's labels, each G update labels drawn uniformly. Each half-step
+  differentiates only its own network's trainable variables, so the other network never moves, while the
+  generator's gradient still flows through the discriminator.
   """
 
   def __init__(self, generator, discriminator, noise="uniform", seed=0, g_ema=0.0, **kwargs):
@@ -119,8 +119,9 @@ class GAN(keras.Model):
 
   def sample_labels(self, batch_size):
     """One-hot labels for this replica's batch_size fakes, uniform over the classes (a slice as sample_z's)."""
-    return tf.one_hot(self._replica_slice(
-        lambda n: sampling.draw_labels(n, self.num_classes, self.seed_generator), batch_size), self.num_classes)
+    labels = self._replica_slice(
+        lambda n: sampling.draw_labels(n, self.num_classes, self.seed_generator), batch_size)
+    return tf.one_hot(labels, self.num_classes)
 
   def _replica_slice(self, draw, batch_size):
     """This replica's batch_size rows of draw(global batch size): every replica draws from the same seed
@@ -200,8 +201,7 @@ class GAN(keras.Model):
     """(logits [B, 1], class logits [B, classes] or None): D's training-mode outputs."""
     if labels is None:
       return self.discriminator(images, training=True), None
-    logits, class_logits = self.discriminator([images, labels], training=True)
-    return logits, class_logits
+    return tuple(self.discriminator([images, labels], training=True))
 
   def _update_average(self):
     # tf.train.ExponentialMovingAverage's ramp, min(g_ema, (1 + t) / (10 + t)), so G's random initial weights

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -12,7 +13,7 @@ from PIL import Image
 
 from conftest import REPO, smoke
 from gan_tf import callbacks, data, export, losses, models, rundir, sampling, train
-from gan_tf.gan import AC_D_WEIGHT, AC_G_WEIGHT, build_gan
+from gan_tf.gan import AC_D_WEIGHT, AC_G_WEIGHT, build_gan, recompute_batchnorm
 
 
 def conditional_gan(**overrides):
@@ -206,3 +207,17 @@ def test_an_unconditional_model_refuses_a_label(smoke_config, tmp_path):
   train.run(smoke_config.replace(epochs=1), workdir)
   with pytest.raises(export.ModelError, match="an unconditional model takes no label"):
     export.load_sampler(os.path.join(workdir, rundir.EXPORT_DIR), label=1)
+
+
+def test_a_conditional_weight_average_gets_its_batchnorm_statistics_from_drawn_labels():
+  generator, _ = models.build_models(smoke(model="dcgan_tutorial", conditional=True, noise="normal"))
+  recompute_batchnorm(generator, "normal", n=64, batch_size=32)
+  first = next(layer for layer in generator.layers if isinstance(layer, keras.layers.BatchNormalization))
+  # The first BatchNorm normalises Dense(z, one-hot label): its statistics are those of that layer's outputs.
+  z = sampling.draw_z(32, 100, "normal", 1)
+  upstream = keras.Model(generator.inputs, first.input)
+  outputs = np.concatenate([upstream(sampling.generator_inputs(generator, sampling.draw_z(size, 100, "normal", s),
+                                                               sampling.chunk_labels(size, 10, s)))
+                            for size, s in sampling.chunks(64, 0, 32)])
+  np.testing.assert_allclose(first.moving_mean.numpy(), outputs.mean(0), rtol=1e-4, atol=1e-5)
+  assert np.isfinite(generator(sampling.generator_inputs(generator, z, np.arange(32) % 10))).all()
