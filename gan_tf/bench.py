@@ -232,7 +232,7 @@ def bench(data_dir, quick):
             "experiments": {}}
   native = result["machine"]["native"]
   for name, setting in CASES:
-    config = experiments.get_config(name, setting, data_dir=data_dir)
+    config, _ = execution.resolve_precision(experiments.get_config(name, setting, data_dir=data_dir))
     key = name if setting == "default" else f"{name} --setting=source"
     if data.idx_dir(config):
       images, _ = data.load_images(config, "train[:20%]")

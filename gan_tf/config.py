@@ -88,7 +88,9 @@ class Config:
   eval_min_coverage: int = _field(8, "monitoring and checkpoints", "warn when fewer classes hold >= 2%")
   jit_compile: bool = _field(False, "speed", "XLA (helps the dense nets; not the conv nets on CPU)")
   steps_per_execution: int = _field(1, "speed", "train steps per call into the compiled step")
-  mixed_precision: str = _field("float32", "speed", "compute precision (variables stay float32)")
+  mixed_precision: str = _field("float32", "speed", "compute precision (variables stay float32); auto: "
+                                "bfloat16 on native-bf16 CPUs and TPUs, float16 on GPUs with tensor cores, "
+                                "else float32")
   deterministic: bool = _field(False, "speed", "op determinism: bit-identical runs, slower")
   strategy: str = _field("default", "distribution", "tf.distribute strategy (docs/scale.md)")
   sync_batchnorm: bool = _field(False, "distribution", "BatchNorm statistics over all replicas")

@@ -8,8 +8,10 @@ import tensorflow as tf
 
 from gan_tf.errors import UserError
 
-# config.mixed_precision -> Keras policy: float32 throughout, or 16-bit compute with float32 variables.
-PRECISIONS = {"float32": "float32", "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
+# config.mixed_precision -> Keras policy: float32 throughout, or 16-bit compute with float32 variables;
+# "auto" is resolved to one of the others by the hardware (choose_precision) before anything is built.
+PRECISIONS = {"auto": None, "float32": "float32", "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
+TENSOR_CORES = (7, 0)   # the GPU compute capability from which float16 matmuls run on tensor cores
 
 
 def _tpu_strategy():
@@ -40,11 +42,50 @@ def split_cpu(n):
       raise UserError(f"cpu_devices={n}: TF has already initialized its devices ({e})") from e
 
 
+def choose_precision(strategy="default", cpuinfo=None, gpu_capabilities=None):
+  """(precision, why) for --mixed_precision=auto: mixed bfloat16 on a TPU and on a CPU with native bf16
+  units, mixed float16 on GPUs with tensor cores, float32 elsewhere. gpu_capabilities: the GPUs' compute
+  capabilities, default those TensorFlow sees."""
+  if strategy == "tpu":
+    return "bfloat16", "a TPU, whose matmul units take bfloat16"
+  if gpu_capabilities is None:
+    gpu_capabilities = [tf.config.experimental.get_device_details(gpu).get("compute_capability", (0, 0))
+                        for gpu in tf.config.list_physical_devices("GPU")]
+  if gpu_capabilities:
+    lowest = min(gpu_capabilities)
+    if lowest >= TENSOR_CORES:
+      return "float16", f"GPUs of compute capability {lowest[0]}.{lowest[1]} (tensor cores from 7.0)"
+    return "float32", f"a GPU of compute capability {lowest[0]}.{lowest[1]}, without tensor cores"
+  flags = sorted(set((_cpuinfo() if cpuinfo is None else cpuinfo).split()) & {"avx512_bf16", "amx_bf16"})
+  if flags:
+    return "bfloat16", f"a CPU with native bf16 units ({', '.join(flags)})"
+  return "float32", "a CPU without native bf16 units (no avx512_bf16 or amx_bf16 flag), where bfloat16 is emulated"
+
+
+def resolve_precision(config, saved=None):
+  """(config, why): config with mixed_precision "auto" made concrete (a resumed run's saved choice, else
+  choose_precision's), or as it is when set."""
+  if config.mixed_precision != "auto":
+    return config, "as set"
+  if saved is not None:
+    return config.replace(mixed_precision=saved.mixed_precision), "kept from the run being resumed"
+  precision, why = choose_precision(config.strategy)
+  return config.replace(mixed_precision=precision), why
+
+
 def setup(config):
-  """Seeds, op determinism and the precision policy of config, for everything built after it."""
+  """Seeds, op determinism, GPU memory growth and the precision policy of config (resolved: see
+  resolve_precision), for everything built after it."""
+  if config.mixed_precision == "auto":
+    raise ValueError("setup needs a resolved precision: pass the config through resolve_precision first")
   keras.utils.set_random_seed(config.seed)
   if config.deterministic:
     tf.config.experimental.enable_op_determinism()
+  for gpu in tf.config.list_physical_devices("GPU"):
+    try:   # memory as needed, not all of it at start-up: the nets are small, and evaluation shares the GPU
+      tf.config.experimental.set_memory_growth(gpu, True)
+    except RuntimeError:   # the GPU is already initialized (a second run in one process): as it is
+      pass
   keras.mixed_precision.set_global_policy(PRECISIONS[config.mixed_precision])
 
 

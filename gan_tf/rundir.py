@@ -50,6 +50,9 @@ def check_resumable(config, workdir):
   if bool(saved.g_ema) != bool(config.g_ema):
     changed.append(f"g_ema: checkpoint has {saved.g_ema!r} (averaged generator "
                    f"{'kept' if saved.g_ema else 'none'}), config has {config.g_ema!r}")
+  if (saved.mixed_precision == "float16") != (config.mixed_precision == "float16"):   # loss-scale state
+    changed.append(f"mixed_precision: checkpoint has {saved.mixed_precision!r}, config has "
+                   f"{config.mixed_precision!r} (float16 keeps a loss scale in its optimizers)")
   if saved.lr_decay != config.lr_decay:   # a schedule keeps no rate variable for the checkpoint's
     changed.append(f"lr_decay: checkpoint has {saved.lr_decay!r}, config has {config.lr_decay!r}")
   if changed:

@@ -29,6 +29,8 @@ def run(config, workdir):
     The trained GAN (keras.Model).
   """
   execution.split_cpu(config.cpu_devices)   # first: anything below may make TF initialize its devices
+  resumed = rundir.saved_config(workdir) if rundir.latest_checkpoint(workdir) else None
+  config, precision_reason = execution.resolve_precision(config, resumed)
   execution.setup(config)
   strategy = execution.STRATEGIES[config.strategy]()
   chief = execution.is_chief(strategy)
@@ -63,10 +65,10 @@ def run(config, workdir):
       if latest:
         checkpoint.restore(latest).assert_existing_objects_matched()
     logging.info("Experiment %s (%s): %s, split %s, %d images, %d steps/epoch in executions of %d, "
-                 "jit_compile=%s, strategy=%s (%d replicas), precision=%s", config.name, config.source,
+                 "jit_compile=%s, strategy=%s (%d replicas), precision=%s (%s)", config.name, config.source,
                  data.describe(config), config.split, len(pixels),
                  steps_per_epoch, execution_steps, config.jit_compile, config.strategy,
-                 strategy.num_replicas_in_sync, config.mixed_precision)
+                 strategy.num_replicas_in_sync, config.mixed_precision, precision_reason)
     try:
       _fit(gan, config, pixels, labels, steps_per_epoch,
            callbacks_lib.make_callbacks(config, outdir, manager, steps_per_epoch))
