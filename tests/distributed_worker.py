@@ -73,7 +73,8 @@ def mirrored_step(cases_json):
     mirrored.sampler.set_weights(single.sampler.get_weights())   # the weight average, when kept
     mirrored.seed_generator.state.assign(single.seed_generator.state.value)
     g_start = single.generator.get_weights()
-    single_logs, mirrored_logs = _one_step(single, batch), _one_step(mirrored, batch)
+    data = (batch, np.arange(GLOBAL_BATCH, dtype=np.int32) % 10) if config.conditional else batch
+    single_logs, mirrored_logs = _one_step(single, data), _one_step(mirrored, data)
     mirrored_vars = mirrored.generator.weights + mirrored.discriminator.weights + mirrored.sampler.weights
     results[case] = {
         "replicas": mirrored.distribute_strategy.num_replicas_in_sync,

@@ -39,6 +39,9 @@ CASES["sync_batchnorm"] = {"loss": "minimax", "optimizer": "sgd", "model": "dcga
 CASES["minibatch_stddev"] = {"loss": "minimax", "optimizer": "sgd", "minibatch_stddev": True}
 CASES["minibatch_stddev/wasserstein_gp"] = {"loss": "wasserstein_gp", "optimizer": "sgd",
                                             "minibatch_stddev": True}
+# A conditional GAN: the labels split with their images, the G step's drawn labels sliced like its z.
+CASES["conditional/wasserstein_gp/k=2"] = {"loss": "wasserstein_gp", "optimizer": "sgd", "d_steps": 2,
+                                           "conditional": True}
 
 
 def _network_isolation():
