@@ -54,13 +54,13 @@ tensorboard: $(STAMP)  ## serve runs/ (all runs side by side) on http://localhos
 export: $(STAMP)  ## SavedModel of a run's generator: make export [RUN=runs/mlp-...|latest] [ARGS='--out=DIR']
 	$(PY) -m gan_tf.export --run=$(RUN) $(ARGS)
 
-generate: $(STAMP)  ## PNG grid from a SavedModel or run: make generate [MODEL=runs/mlp-...|latest] [ARGS='--n=64 --seed=0']
+generate: $(STAMP)  ## PNG grid from a SavedModel or run: make generate [MODEL=runs/mlp-...|latest] [ARGS='--n=64 --label=3']
 	$(PY) -m gan_tf.generate --model=$(MODEL) $(ARGS)
 
 interpolate: $(STAMP)  ## a latent walk of a run as PNG + GIF: make interpolate [RUN=...|latest] [ARGS='--seeds=0,1,2,3']
 	$(PY) -m gan_tf.interpolate --run=$(RUN) $(ARGS)
 
-eval: $(STAMP)  ## sample-quality figures as one JSON line: make eval [RUN=runs/mlp-...|latest] [ARGS='--n=10000']
+eval: $(STAMP)  ## sample quality, a table and a JSON line: make eval [RUN=runs/mlp-...|latest] [ARGS='--nearest']
 	$(PY) -m gan_tf.evaluate --run=$(RUN) $(ARGS)
 
 bench: $(STAMP)  ## training speed vs the plain tf.function loop -> runs/bench/ (minutes)
