@@ -227,15 +227,9 @@ class EvaluationCallback(keras.callbacks.Callback):
     """Scores the generator now, logs the figures at step `epoch` and returns them."""
     # The same seed every time: the curves then compare one fixed set of z across epochs.
     sampler, noise = self.model.sampler, self.config.noise
-    if self.config.num_classes:   # n / classes samples of each class, scored on their labels too
-      fakes, labels = sampling.sample_per_class(
-          lambda n, seed, label: sampling.sample(sampler, noise, n, seed, label), self.n,
-          self.config.num_classes, self.seed)
-      conditional = {"fake_labels": labels, "real_labels": self.reference_labels}
-    else:
-      fakes, conditional = sampling.sample(sampler, noise, self.n, self.seed), {}
-    figures = metrics.compare_embeddings(self.evaluator.embed(fakes), self.reference, seed=self.seed,
-                                         **conditional)
+    figures = evaluator_lib.score(
+        self.evaluator, self.config, lambda n, seed, label=None: sampling.sample(sampler, noise, n, seed, label),
+        self.n, self.seed, self.reference, self.reference_labels)[0]
     self.results[epoch] = figures
     if self.writer is not None:
       with self.writer.as_default(step=epoch):

@@ -15,7 +15,6 @@ from absl import flags
 
 from gan_tf import data, evaluator as evaluator_lib, export, images, rundir, sampling
 from gan_tf.errors import UserError, run_main
-from gan_tf.metrics import compare_embeddings
 
 DEFAULT_N = 10_000
 PAIRS = 32   # sample / nearest pairs in the copy check's PNG
@@ -55,15 +54,12 @@ def main():
   info = evaluator.info
   reference = evaluator_lib.reference_embeddings(evaluator, config)
   train_images, train_labels = data.load_images(config, info["train_split"])
-  if config.num_classes:
-    fakes, labels = sampling.sample_per_class(sample, f.n, config.num_classes, f.seed)
-    conditional = {"fake_labels": labels, "real_labels": evaluator_lib.reference_labels(evaluator, config)}
-    floor_labels = {"train_labels": train_labels, "real_labels": conditional["real_labels"]}
-  else:
-    fakes, conditional, floor_labels = sample(f.n, f.seed), {}, {}
+  real_labels = evaluator_lib.reference_labels(evaluator, config) if config.num_classes else None
+  figures, fakes, _ = evaluator_lib.score(evaluator, config, sample, f.n, f.seed, reference, real_labels)
+  floor_labels = {"train_labels": train_labels, "real_labels": real_labels} if config.num_classes else {}
   result = {"source": source, "experiment": config.name, "dataset": config.dataset,
             "data_dir": data.idx_dir(config), "seed": f.seed, "conditional": config.conditional,
-            **compare_embeddings(evaluator.embed(fakes), reference, seed=f.seed, **conditional),
+            **figures,
             "reference_split": info["eval_split"],
             "real_floor": dict(evaluator_lib.real_floor(evaluator, train_images, reference, f.n, f.seed,
                                                         **floor_labels), real_split=info["train_split"]),

@@ -19,7 +19,7 @@ import tensorflow as tf
 from absl import logging
 from keras import layers
 
-from gan_tf import data, files, metrics
+from gan_tf import data, files, metrics, sampling
 from gan_tf.metrics import compare_embeddings
 from gan_tf.sampling import to_float
 
@@ -72,6 +72,23 @@ def reference_embeddings(evaluator, config):
 def reference_labels(evaluator, config):
   """The labels of the reference split (reference_embeddings' rows)."""
   return data.load_images(config, evaluator.info["eval_split"])[1]
+
+
+def score(evaluator, config, sample_fn, n, seed=0, reference=None, real_labels=None):
+  """(figures, uint8 samples, their labels or None) of n samples of sample_fn(n, seed, label=None) against
+  the reference (default: reference_embeddings; real_labels: its labels), as `make eval` scores them. A
+  conditional config's samples are n / classes of each class, scored on their labels too."""
+  if reference is None:
+    reference = reference_embeddings(evaluator, config)
+  if not config.num_classes:
+    fakes = sample_fn(n, seed)
+    return compare_embeddings(evaluator.embed(fakes), reference, seed=seed), fakes, None
+  if real_labels is None:
+    real_labels = reference_labels(evaluator, config)
+  fakes, labels = sampling.sample_per_class(sample_fn, n, config.num_classes, seed)
+  figures = compare_embeddings(evaluator.embed(fakes), reference, seed=seed, fake_labels=labels,
+                               real_labels=real_labels)
+  return figures, fakes, labels
 
 
 def real_floor(evaluator, train_images, reference, n, seed=0, train_labels=None, real_labels=None, **kwargs):

@@ -15,7 +15,7 @@ import numpy as np
 from absl import flags, logging
 
 import experiments
-from gan_tf import data, evaluator as evaluator_lib, execution, files, images, metrics, rundir, sampling
+from gan_tf import data, evaluator as evaluator_lib, execution, files, images, rundir, sampling
 from gan_tf import train
 from gan_tf.config import Config
 from gan_tf.errors import UserError, run_main
@@ -125,14 +125,8 @@ def _score(generator, config, n, nearest=False):
   """(figures, the uint8 samples, their labels (None if unconditional), the evaluator's test accuracy) of
   n samples of generator, as `make eval` scores them (with --nearest: the copy check's figures too)."""
   evaluator = evaluator_lib.load_evaluator(config)
-  reference = evaluator_lib.reference_embeddings(evaluator, config)
-  if config.num_classes:
-    fakes, labels = sampling.sample_per_class(
-        lambda k, seed, label: sampling.sample(generator, config.noise, k, seed, label), n, config.num_classes)
-    conditional = {"fake_labels": labels, "real_labels": evaluator_lib.reference_labels(evaluator, config)}
-  else:
-    fakes, labels, conditional = sampling.sample(generator, config.noise, n), None, {}
-  figures = metrics.compare_embeddings(evaluator.embed(fakes), reference, **conditional)
+  figures, fakes, labels = evaluator_lib.score(
+      evaluator, config, lambda k, seed, label=None: sampling.sample(generator, config.noise, k, seed, label), n)
   if nearest:
     train_images, _ = data.load_images(config, evaluator.info["train_split"])
     heldout, _ = data.load_images(config, evaluator.info["eval_split"])
