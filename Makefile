@@ -15,7 +15,7 @@ RUN ?= latest
 MODEL ?= latest
 
 .PHONY: help install test train-mlp train-mlp-small train-dcgan train-dcgan-tutorial train tensorboard export \
-	generate interpolate eval bench results clean
+	generate interpolate eval bench profile results clean
 help:  ## this list
 	@sed -n '2,3p' $(MAKEFILE_LIST) | sed 's/^# //'
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 22
@@ -65,6 +65,9 @@ eval: $(STAMP)  ## sample quality, a table and a JSON line: make eval [RUN=runs/
 
 bench: $(STAMP)  ## training speed vs the plain tf.function loop -> runs/bench/ (minutes)
 	$(PY) -m gan_tf.bench $(DATA_FLAG) --out=runs/bench $(ARGS)
+
+profile: $(STAMP)  ## where the dense default steps' time goes: ablations + a trace -> runs/profile/ (minutes)
+	$(PY) -m gan_tf.profile $(DATA_FLAG) --out=runs/profile $(ARGS)
 
 clean:  ## remove .venv (runs/ is kept)
 	rm -rf $(VENV)

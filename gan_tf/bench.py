@@ -207,6 +207,14 @@ def time_to_first_step(data_dir="", experiment="mlp"):
 
 # --- the run -----------------------------------------------------------------------------------
 
+def timing_images(config):
+  """The images steps are timed on: 20% of config's train split, or random pixels (which time the same)
+  where its data is not at hand."""
+  if data.idx_dir(config):
+    return data.load_images(config, "train[:20%]")[0]
+  return np.random.default_rng(0).integers(0, 256, (12000, 28, 28, 1), dtype=np.uint8)
+
+
 # The dense nets at gan_tf's defaults (WGAN-GP) and at their sources' training (k = 1, overhead-bound).
 CASES = (("mlp", "default"), ("mlp", "source"), ("mlp_small", "default"), ("mlp_small", "source"),
          ("dcgan", "default"), ("dcgan_tutorial", "default"))
@@ -234,10 +242,7 @@ def bench(data_dir, quick):
   for name, setting in CASES:
     config, _ = execution.resolve_precision(experiments.get_config(name, setting, data_dir=data_dir))
     key = name if setting == "default" else f"{name} --setting=source"
-    if data.idx_dir(config):
-      images, _ = data.load_images(config, "train[:20%]")
-    else:   # no data at hand: random pixels time the same
-      images = np.random.default_rng(0).integers(0, 256, (12000, 28, 28, 1), dtype=np.uint8)
+    images = timing_images(config)
     generator, discriminator = models.build_models(config)
     flops = step_flops_per_image(generator, discriminator, config.d_steps,
                                  config.loss == "wasserstein_gp", config.g_steps)
@@ -314,13 +319,17 @@ def markdown(result):
   return "\n".join(lines) + "\n"
 
 
+def write_report(out, stem, result, table):
+  """<out>/<stem>.json (result) and <stem>.md (table, also printed)."""
+  files.atomic_write(os.path.join(out, f"{stem}.json"), json.dumps(result, indent=2).encode())
+  files.atomic_write(os.path.join(out, f"{stem}.md"), table.encode())
+  print(table)
+
+
 def main():
   f = flags.FLAGS
   result = bench(f.data_dir, f.quick)
-  table = markdown(result)
-  files.atomic_write(os.path.join(f.out, "bench.json"), json.dumps(result, indent=2).encode())
-  files.atomic_write(os.path.join(f.out, "bench.md"), table.encode())
-  print(table)
+  write_report(f.out, "bench", result, markdown(result))
 
 
 if __name__ == "__main__":
