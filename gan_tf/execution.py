@@ -5,6 +5,7 @@ import platform
 
 import keras
 import tensorflow as tf
+from tensorflow.python.framework import config as tf_framework_config   # disable_op_determinism: no public API
 
 from gan_tf.errors import UserError
 
@@ -81,6 +82,8 @@ def setup(config):
   keras.utils.set_random_seed(config.seed)
   if config.deterministic:
     tf.config.experimental.enable_op_determinism()
+  else:   # it is process-wide: an earlier run in this process (make results, tests) may have turned it on
+    tf_framework_config.disable_op_determinism()
   for gpu in tf.config.list_physical_devices("GPU"):
     try:   # memory as needed, not all of it at start-up: the nets are small, and evaluation shares the GPU
       tf.config.experimental.set_memory_growth(gpu, True)

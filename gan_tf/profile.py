@@ -28,14 +28,17 @@ EXPERIMENTS = ("mlp", "mlp_small")   # the dense defaults: overhead, not matmuls
 ABLATIONS = (("default", {}), ("no weight average", {"g_ema": 0.0}),
              ("no gradient penalty", {"gp_weight": 0.0}), ("steps_per_execution=1", {"steps_per_execution": 1}))
 # Kinds of work, in the order a moment of the step is attributed when both threads run different ones.
-KINDS = ("matmuls", "elementwise (fused)", "copies", "XLA thunk dispatch", "TF executor")
+KINDS = ("matmuls", "elementwise (fused)", "copies", "XLA thunk dispatch", "TF ops outside XLA")
+_MATMUL = r"(MatMul|dot|BatchMatMul|_FusedMatMul|Conv)"
 IDLE = "none of these (waits, Python, the profiler)"
 
 
 def kind(name):
   """The kind of work of a trace event by its name (XLA:CPU names thunks after their HLO or TF op), or
   None for events that wrap or wait for others."""
-  if re.match(r"(MatMul|dot|BatchMatMul|_FusedMatMul|Conv)", name) or ".dot" in name:
+  if ":" in name and "::" not in name and not name.startswith("end: "):   # a TF op, "scope/name:Type"
+    return "matmuls" if re.match(_MATMUL, name.rsplit(":", 1)[1]) else "TF ops outside XLA"
+  if re.match(_MATMUL, name) or ".dot" in name:
     return "matmuls"
   if name.startswith(("copy", "wrapped_copy", "transpose", "bitcast")) and "fusion" not in name:
     return "copies"
@@ -43,8 +46,6 @@ def kind(name):
     return "elementwise (fused)"
   if name == "ThunkExecutor::Execute":
     return "XLA thunk dispatch"
-  if ":" in name and "::" not in name:   # a TF op outside XLA, "scope/name:Type" (the steps' loop)
-    return "TF executor"
   return None
 
 

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
+from tensorflow.python.framework import config as tf_config
 
 from conftest import REPO, smoke, write_config
-from gan_tf import rundir, train
+from gan_tf import execution, rundir, train
 
 STEP_TAGS = {"d_loss", "g_loss", "d_real", "d_fake", "images_per_second", "learning_rate/d",
              "learning_rate/g"}
@@ -94,6 +95,14 @@ def test_deterministic_runs_are_bit_identical(smoke_config, tmp_path):
   first = _generator_weights(train.run(config, str(tmp_path / "a")))
   second = _generator_weights(train.run(config, str(tmp_path / "b")))
   assert all(np.array_equal(a, b) for a, b in zip(first, second))
+
+
+def test_op_determinism_follows_each_runs_config_in_one_process(smoke_config):
+  # process-wide in TF: a deterministic run must not leave XLA off for the next, non-deterministic one
+  execution.setup(smoke_config.replace(deterministic=True))
+  assert tf_config.is_op_determinism_enabled()
+  execution.setup(smoke_config.replace(deterministic=False))
+  assert not tf_config.is_op_determinism_enabled()
 
 
 @pytest.mark.parametrize("model", ["mlp_small", "dcgan_tutorial"])   # dcgan_tutorial: BN and dropout

@@ -13,13 +13,14 @@ def test_each_moment_of_the_step_goes_to_the_first_kind_running_then():
             ("copy.2", 30, 25), ("while/Less:Less", 120, 10), ("BlockUntilReady", 0, 200), ("end: x", 205, 0)]
   assert profile.wall_by_kind(events) == {
       "XLA thunk dispatch": 10 + 40, "matmuls": 30, "copies": 10, "elementwise (fused)": 10,
-      profile.IDLE: 20, "TF executor": 10}
+      profile.IDLE: 20, "TF ops outside XLA": 10}
 
 
 @pytest.mark.parametrize("name, expected", [
     ("MatMul_1.62", "matmuls"), ("dot.3", "matmuls"), ("subtract_add_fusion.5", "elementwise (fused)"),
     ("wrapped_add.7", "elementwise (fused)"), ("copy.79", "copies"), ("wrapped_copy", "copies"),
-    ("ThunkExecutor::Execute", "XLA thunk dispatch"), ("while/cond/_0/while/Less:Less", "TF executor"),
+    ("ThunkExecutor::Execute", "XLA thunk dispatch"), ("while/cond/_0/while/Less:Less", "TF ops outside XLA"),
+    ("sequential/dense/MatMul:MatMul", "matmuls"),
     ("ExecutorState::Process", None), ("BlockUntilReady", None), ("call.23", None)])
 def test_trace_events_are_sorted_by_the_work_they_do(name, expected):
   assert profile.kind(name) == expected
