@@ -207,6 +207,11 @@ def time_to_first_step(data_dir="", experiment="mlp"):
 
 # --- the run -----------------------------------------------------------------------------------
 
+def dense_timing(images_per_step):
+  """(warm-up, window, windows) in steps for a dense net: windows of >= 20,000 images."""
+  return 100, 100 * math.ceil(200 / images_per_step), 5
+
+
 def timing_images(config):
   """The images steps are timed on: 20% of config's train split, or random pixels (which time the same)
   where its data is not at hand."""
@@ -254,8 +259,8 @@ def bench(data_dir, quick):
     windows = {}
     for label, overrides in runs:
       emulated = overrides and not native.get(overrides.get("mixed_precision"), True)
-      if name not in CONV:        # (warm-up, window, windows) in steps; windows of >= 20,000 images
-        timing = (100, 100 * math.ceil(200 / images_per_step), 5)
+      if name not in CONV:
+        timing = dense_timing(images_per_step)
       elif emulated or overrides == {"jit_compile": True}:   # seconds per step: fewest steps
         timing = (1, 1, 2)
       else:

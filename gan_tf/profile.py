@@ -6,7 +6,6 @@ tensorboard-plugin-profile). How to read it: docs/performance.md, "Where the den
 """
 import collections
 import glob
-import math
 import os
 import re
 import shutil
@@ -109,7 +108,7 @@ def profile(name, data_dir, out):
   config, _ = execution.resolve_precision(experiments.get_config(name, data_dir=data_dir))
   images = bench.timing_images(config)
   images_per_step = config.batch_size * config.d_steps
-  timing = (100, 100 * math.ceil(200 / images_per_step), 5)   # as make bench's dense rows
+  timing = bench.dense_timing(images_per_step)
   rows = {"plain loop": statistics.median(bench.time_plain_loop(config, images, *timing))}
   keras.backend.clear_session()
   for label, overrides in ABLATIONS:
