@@ -27,3 +27,12 @@ def get_config(name, setting="default", **overrides):
   settings = source_settings(name) if setting == "source" else {}
   settings.update(overrides)
   return _experiment(name).get_config().replace(**settings)
+
+
+def against_source(config):
+  """The training fields where config differs from how its experiment's source trains ({} when it trains
+  as the source does, or names no experiment)."""
+  if config.name not in EXPERIMENTS:
+    return {}
+  return {k: getattr(config, k) for k, v in sorted(source_settings(config.name).items())
+          if getattr(config, k) != v}

@@ -291,11 +291,10 @@ def _spread(values, form, unit=""):
 
 def _deviations(row):
   """For a default row whose source trains otherwise: where the two differ, and where the reasons are."""
-  source = experiments.source_settings(row.experiment)
-  if row.setting != "default" or not source:
+  changed = experiments.against_source(row.config())
+  if row.setting != "default" or not changed:
     return ""
-  default = experiments.get_config(row.experiment)
-  changed = ", ".join(f"{k} {getattr(default, k)!r}" for k in sorted(source))
+  changed = ", ".join(f"{k} {v!r}" for k, v in changed.items())
   return f"; against its source: {changed} (why: `experiments/{row.experiment}.py`)"
 
 

@@ -64,9 +64,9 @@ def run(config, workdir):
       latest = rundir.latest_checkpoint(workdir)
       if latest:
         checkpoint.restore(latest).assert_existing_objects_matched()
-    logging.info("Experiment %s (%s): %s, split %s, %d images, %d steps/epoch in executions of %d, "
-                 "jit_compile=%s, strategy=%s (%d replicas), precision=%s (%s)", config.name, config.source,
-                 data.describe(config), config.split, len(pixels),
+    logging.info("Experiment %s, after %s; %s. Data: %s, split %s, %d images, %d steps/epoch in executions "
+                 "of %d, jit_compile=%s, strategy=%s (%d replicas), precision=%s (%s)", config.name, config.source,
+                 _training(config), data.describe(config), config.split, len(pixels),
                  steps_per_epoch, execution_steps, config.jit_compile, config.strategy,
                  strategy.num_replicas_in_sync, config.mixed_precision, precision_reason)
     try:
@@ -80,6 +80,17 @@ def run(config, workdir):
     if not chief:
       shutil.rmtree(outdir, ignore_errors=True)
   return gan
+
+
+def _training(config):
+  """How the run trains, against its experiment's source."""
+  if config.name not in experiments.EXPERIMENTS:
+    return "as configured"
+  changed = experiments.against_source(config)
+  if not changed:
+    return "with its source's training settings"
+  return (f"where its training differs from its source's: "
+          f"{', '.join(f'{k}={v!r}' for k, v in changed.items())} (why: experiments/{config.name}.py)")
 
 
 def _restore_last_good(gan, checkpoint, manager, config, workdir):

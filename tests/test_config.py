@@ -67,6 +67,16 @@ def test_source_setting_is_the_sources_training_and_overrides_still_win():
     get_config("mlp", "sauce")
 
 
+def test_a_run_names_where_its_training_leaves_its_source():
+  assert experiments.against_source(get_config("mlp")) == {
+      "d_beta_1": 0.0, "d_learning_rate": 1e-3, "d_steps": 2, "g_beta_1": 0.0, "g_ema": 0.999,
+      "g_learning_rate": 1e-3, "loss": "wasserstein_gp"}
+  for name in experiments.EXPERIMENTS:
+    assert experiments.against_source(get_config(name, "source")) == {}
+  assert experiments.against_source(get_config("dcgan_tutorial", "source", g_ema=0.99)) == {"g_ema": 0.99}
+  assert experiments.against_source(get_config("mlp", "source", epochs=3)) == {}   # not a training setting
+
+
 def test_misspelt_override_is_an_error():
   with pytest.raises(ConfigError, match="unknown config field.*epochz"):
     get_config("mlp", epochz=3)
