@@ -31,8 +31,6 @@ def get_config(name, setting="default", **overrides):
 
 def against_source(config):
   """The training fields where config differs from how its experiment's source trains ({} when it trains
-  as the source does, or names no experiment)."""
-  if config.name not in EXPERIMENTS:
-    return {}
+  as the source does)."""
   return {k: getattr(config, k) for k, v in sorted(source_settings(config.name).items())
           if getattr(config, k) != v}

@@ -1,6 +1,7 @@
 """What a run leaves behind while it trains (sample grids, TensorBoard summaries, checkpoints, periodic
 sample-quality figures) and the guards that stop it (divergence, mlp_small's plateau rule). Step-level
 scalars go at the global step, so a resumed run's curves continue where they stopped."""
+import functools
 import glob
 import math
 import os
@@ -226,9 +227,8 @@ class EvaluationCallback(keras.callbacks.Callback):
   def evaluate(self, epoch):
     """Scores the generator now, logs the figures at step `epoch` and returns them."""
     # The same seed every time: the curves then compare one fixed set of z across epochs.
-    sampler, noise = self.model.sampler, self.config.noise
     figures = evaluator_lib.score(
-        self.evaluator, self.config, lambda n, seed, label=None: sampling.sample(sampler, noise, n, seed, label),
+        self.evaluator, self.config, functools.partial(sampling.sample, self.model.sampler, self.config.noise),
         self.n, self.seed, self.reference, self.reference_labels)[0]
     self.results[epoch] = figures
     if self.writer is not None:

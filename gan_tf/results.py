@@ -2,10 +2,11 @@
 
 Run: `make results` (a finished row is reused, an unfinished one resumed), `ARGS=--rows=ID,...`,
 or `--report_only`. The dense rows run over SEEDS and report mean +- standard deviation; a row on MNIST's
-8,000 digits carries the copy check (`make eval ARGS=--nearest`). Each row's record (experiments/results/<row>.json: figures and
-config) and the floors' (floors.json) are committed: a clone rewrites the report from them, and a changed
+8,000 digits carries the copy check (`make eval ARGS=--nearest`). Each row's record
+(experiments/results/<row>.json: figures and config) and the floors' (floors.json) are committed: a clone rewrites the report from them, and a changed
 default refuses a stale row. No figure in RESULTS.md is typed by hand.
 """
+import functools
 import dataclasses
 import json
 import os
@@ -126,7 +127,7 @@ def _score(generator, config, n, nearest=False):
   n samples of generator, as `make eval` scores them (with --nearest: the copy check's figures too)."""
   evaluator = evaluator_lib.load_evaluator(config)
   figures, fakes, labels = evaluator_lib.score(
-      evaluator, config, lambda k, seed, label=None: sampling.sample(generator, config.noise, k, seed, label), n)
+      evaluator, config, functools.partial(sampling.sample, generator, config.noise), n)
   if nearest:
     train_images, _ = data.load_images(config, evaluator.info["train_split"])
     heldout, _ = data.load_images(config, evaluator.info["eval_split"])
@@ -292,10 +293,10 @@ def _spread(values, form, unit=""):
 def _deviations(row):
   """For a default row whose source trains otherwise: where the two differ, and where the reasons are."""
   changed = experiments.against_source(row.config())
-  if row.setting != "default" or not changed:
+  if not changed:
     return ""
-  changed = ", ".join(f"{k} {v!r}" for k, v in changed.items())
-  return f"; against its source: {changed} (why: `experiments/{row.experiment}.py`)"
+  listed = ", ".join(f"{k} {v!r}" for k, v in changed.items())
+  return f"; against its source: {listed} (why: `experiments/{row.experiment}.py`)"
 
 
 def _flags(row):
