@@ -29,6 +29,12 @@ def get_config(name, setting="default", **overrides):
   return _experiment(name).get_config().replace(**settings)
 
 
+def setting_values(name, setting):
+  """{field: value} for the fields `setting` decides in the named experiment (its SOURCE's fields)."""
+  config = get_config(name, setting)
+  return {k: getattr(config, k) for k in source_settings(name)}
+
+
 def against_source(config):
   """The training fields where config differs from how its experiment's source trains ({} when it trains
   as the source does)."""

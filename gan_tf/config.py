@@ -2,6 +2,7 @@
 `gan_tf.train`, and `replace` refuses names that are not fields: a misspelt override is an error."""
 import dataclasses
 import json
+import math
 
 from gan_tf import data, execution, losses, models, optimizers, sampling
 from gan_tf.errors import UserError
@@ -23,6 +24,9 @@ CHOICES = {
 # Fields that fix the shape of a network's weights: a resumed run must agree on them.
 ARCHITECTURE_FIELDS = ("model", "latent_dim", "activation", "g_batchnorm", "minibatch_stddev", "conditional",
                        "num_classes")
+# Fields that say what a checkpoint's steps were trained on (the images, their order and batching, the
+# generator's input): a resumed run changes them only when told to (--allow_changes).
+DATA_FIELDS = ("dataset", "data_dir", "split", "seed", "batch_size", "d_steps", "noise")
 
 
 class ConfigError(UserError, ValueError):
@@ -105,6 +109,8 @@ class Config:
       elif not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
         raise ConfigError(f"{field.name}={value!r}: expected {expected.__name__}, "
                           f"got {type(value).__name__}")
+      if expected is float and not math.isfinite(getattr(self, field.name)):   # nan < 0 is False: ranges pass it
+        raise ConfigError(f"{field.name}={value!r}: must be a finite number")
     for name, allowed in CHOICES.items():
       if getattr(self, name) not in allowed:
         raise ConfigError(f"{name}={getattr(self, name)!r}: must be one of {list(allowed)}")

@@ -232,6 +232,20 @@ def save_evaluator(evaluator, model_path, info_path):
   files.atomic_write(info_path, (json.dumps(evaluator.info, indent=2, sort_keys=True) + "\n").encode())
 
 
+def check_data(config, cache_dir=None, spec=None):
+  """Raises DataError now, before a run writes anything, if config's evaluator will lack a split it needs:
+  the reference split, and the training split when no evaluator is cached."""
+  model_path, info_path = evaluator_paths(config, cache_dir, spec)
+  train_split, eval_split = evaluator_splits(config)
+  cached = os.path.exists(model_path) and os.path.exists(info_path)
+  for split in [eval_split] if cached else [train_split, eval_split]:
+    try:
+      data.load_images(config, split)
+    except data.DataError as e:
+      raise data.DataError(f"--eval_every needs the evaluator's {split!r} split: {e}; set --eval_every=0 "
+                           "or point --data_dir at a folder that holds it") from e
+
+
 def load_evaluator(config, cache_dir=None, spec=None):
   """config's dataset's Evaluator from the cache; trains, tests and caches it first if there is none."""
   spec = spec or default_spec(config)

@@ -1,22 +1,26 @@
 """A run's folder (its `workdir`): what is in it, and finding, resuming and restoring one.
 
-  config.json     the Config it was trained with
+  config.json     the Config it trains with now
+  history.json    what a resume changed, at which step: with config.json, how every step was trained
   checkpoints/    tf.train checkpoints of everything a resume needs (GAN.checkpoint)
   samples/        fixed-z grids per epoch and progress.gif
   gan/, train/    TensorBoard events (gan_tf's own step-level summaries; Keras's per-epoch ones)
   saved_model/    the exported generator
 """
+import dataclasses
 import datetime
 import glob
+import json
 import os
 
 import tensorflow as tf
 
-from gan_tf import gan as gan_lib, models
-from gan_tf.config import ARCHITECTURE_FIELDS, Config
+from gan_tf import files, gan as gan_lib, models
+from gan_tf.config import ARCHITECTURE_FIELDS, DATA_FIELDS, Config, ConfigError
 from gan_tf.errors import UserError
 
 CONFIG_FILE = "config.json"
+HISTORY_FILE = "history.json"
 CHECKPOINT_DIR = "checkpoints"
 SAMPLES_DIR = "samples"
 SUMMARY_DIR = "gan"
@@ -32,32 +36,93 @@ def saved_config(workdir):
   path = os.path.join(workdir, CONFIG_FILE)
   if not os.path.exists(path):
     return None
-  with open(path) as f:
-    return Config.from_json(f.read())
+  try:
+    with open(path, "rb") as f:
+      return Config.from_json(f.read().decode())
+  except (OSError, UnicodeDecodeError, json.JSONDecodeError, ConfigError, TypeError, AttributeError) as e:
+    raise ResumeError(f"{path} is not a readable gan_tf config ({type(e).__name__}: {str(e).splitlines()[0]}); "
+                      "restore the file, or train into a new --workdir") from e
 
 
 def latest_checkpoint(workdir):
   return tf.train.latest_checkpoint(os.path.join(workdir, CHECKPOINT_DIR))
 
 
-def check_resumable(config, workdir):
-  """Raises ResumeError if workdir's checkpoint was made with settings config cannot continue."""
+def changes(saved, config):
+  """{field: (saved value, config's value)} for every field where config differs from saved."""
+  def value(c, field):   # one folder named two ways is one folder
+    v = getattr(c, field)
+    return os.path.realpath(v) if field == "data_dir" and v else v
+  return {f.name: (getattr(saved, f.name), getattr(config, f.name)) for f in dataclasses.fields(config)
+          if value(saved, f.name) != value(config, f.name)}
+
+
+def describe_changes(changed):
+  """'loss 'non_saturating' -> 'hinge', epochs 1 -> 2' for changes()."""
+  return ", ".join(f"{field} {old!r} -> {new!r}" for field, (old, new) in changed.items())
+
+
+def check_resumable(config, workdir, allow_changes=False):
+  """The changes config makes to workdir's checkpointed run ({} when there is none); raises ResumeError
+  for a change its checkpoint cannot take (the networks' shapes, the optimizers' state) and, unless
+  allow_changes, for one to what its steps were trained on (config.DATA_FIELDS)."""
   saved = saved_config(workdir)
   if saved is None or not latest_checkpoint(workdir):
-    return
-  changed = [f"{name}: checkpoint has {getattr(saved, name)!r}, config has {getattr(config, name)!r}"
-             for name in ARCHITECTURE_FIELDS if getattr(saved, name) != getattr(config, name)]
+    return {}
+  changed = changes(saved, config)
+  fixed = [f"{name}: checkpoint has {getattr(saved, name)!r}, config has {getattr(config, name)!r}"
+           for name in ARCHITECTURE_FIELDS + ("lr_decay",)
+           if getattr(saved, name) != getattr(config, name)]
+  if saved.name != config.name:
+    fixed.append(f"name: checkpoint has experiment {saved.name!r}, config has {config.name!r}")
   if bool(saved.g_ema) != bool(config.g_ema):
-    changed.append(f"g_ema: checkpoint has {saved.g_ema!r} (averaged generator "
-                   f"{'kept' if saved.g_ema else 'none'}), config has {config.g_ema!r}")
+    fixed.append(f"g_ema: checkpoint has {saved.g_ema!r} (averaged generator "
+                 f"{'kept' if saved.g_ema else 'none'}), config has {config.g_ema!r}")
   if (saved.mixed_precision == "float16") != (config.mixed_precision == "float16"):   # loss-scale state
-    changed.append(f"mixed_precision: checkpoint has {saved.mixed_precision!r}, config has "
-                   f"{config.mixed_precision!r} (float16 keeps a loss scale in its optimizers)")
-  if saved.lr_decay != config.lr_decay:   # a schedule keeps no rate variable for the checkpoint's
-    changed.append(f"lr_decay: checkpoint has {saved.lr_decay!r}, config has {config.lr_decay!r}")
-  if changed:
+    fixed.append(f"mixed_precision: checkpoint has {saved.mixed_precision!r}, config has "
+                 f"{config.mixed_precision!r} (float16 keeps a loss scale in its optimizers)")
+  if fixed:
     raise ResumeError(f"cannot resume {workdir}: its checkpoint was made with other settings "
-                      f"({'; '.join(changed)}); use a new --workdir or the saved settings")
+                      f"({'; '.join(fixed)}); use a new --workdir or the saved settings")
+  data_changes = {k: v for k, v in changed.items() if k in DATA_FIELDS}
+  if data_changes and not allow_changes:
+    raise ResumeError(f"cannot resume {workdir} as asked: {describe_changes(data_changes)} would change what "
+                      "its checkpoint's steps were trained on; drop those flags to continue as it was trained, "
+                      f"add --allow_changes to train on with them (recorded in {HISTORY_FILE}), or use a new "
+                      "--workdir")
+  return {k: v for k, v in changed.items() if k != "source"}
+
+
+def restore(checkpoint, path, workdir, changed):
+  """Restores path into checkpoint; a ResumeError naming the resume's changes if some of this config's
+  variables have no value there (an optimizer with state the checkpoint's had not, e.g. SGD -> Adam)."""
+  try:
+    checkpoint.restore(path).assert_existing_objects_matched()
+  except AssertionError as e:
+    raise ResumeError(f"cannot resume {workdir}: its checkpoint holds no values for some of this config's "
+                      f"variables ({str(e).split('.')[0]}); the resume changes "
+                      f"{describe_changes(changed) or 'nothing'}: go back to the saved settings, or use a new "
+                      "--workdir") from e
+
+
+def history(workdir):
+  """workdir's resume history: [{"step": N, "changes": {field: [old, new]}}, ...], oldest first."""
+  path = os.path.join(workdir, HISTORY_FILE)
+  if not os.path.exists(path):
+    return []
+  try:
+    with open(path) as f:
+      return json.load(f)
+  except (OSError, ValueError) as e:
+    raise ResumeError(f"{path} is not readable ({e}); restore it, or train into a new --workdir") from e
+
+
+def record_changes(workdir, step, changed):
+  """Appends a resume's changes at step to workdir's history (before config.json takes them)."""
+  entry = {"step": step, "time": f"{datetime.datetime.now():%Y-%m-%d %H:%M:%S}",
+           "changes": {field: list(values) for field, values in changed.items()}}
+  files.atomic_write(os.path.join(workdir, HISTORY_FILE),
+                     (json.dumps(history(workdir) + [entry], indent=1) + "\n").encode())
 
 
 def restore_generator(workdir, live=False):

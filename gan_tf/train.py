@@ -1,7 +1,8 @@
 """Trains one experiment: data -> models -> GAN -> fit(callbacks) -> SavedModel.
 
 Run: `python -m gan_tf.train --experiment=mlp [--epochs=3 --data_dir=... --workdir=...]`; every Config field
-is a flag. Re-running into a work dir that holds checkpoints (or `--resume`) continues where it stopped.
+is a flag. Re-running into a work dir that holds checkpoints (or `--resume`) continues where it stopped, with
+the config it saved and the flags typed now (docs/reproducibility.md).
 """
 import dataclasses
 import os
@@ -13,18 +14,20 @@ import tensorflow as tf
 from absl import flags, logging
 
 import experiments
-from gan_tf import callbacks as callbacks_lib, data, execution, export, files, gan as gan_lib, images
-from gan_tf import rundir, sampling
+from gan_tf import callbacks as callbacks_lib, data, evaluator as evaluator_lib, execution, export, files
+from gan_tf import gan as gan_lib, images, rundir, sampling
 from gan_tf.config import CHOICES, GROUPS, Config
 from gan_tf.errors import run_main
 
 
-def run(config, workdir):
+def run(config, workdir, allow_changes=False):
   """Trains config's GAN into workdir, resuming from its latest checkpoint if there is one.
 
   Args:
     config: a Config (see experiments/).
     workdir: the run's folder: config.json, checkpoints/, samples/, TensorBoard events, saved_model/.
+    allow_changes: let a resume change what the checkpoint's steps were trained on (config.DATA_FIELDS);
+      every change a resume makes is logged and appended to the folder's history.json.
   Returns:
     The trained GAN (keras.Model).
   """
@@ -34,10 +37,13 @@ def run(config, workdir):
   execution.setup(config)
   strategy = execution.STRATEGIES[config.strategy]()
   chief = execution.is_chief(strategy)
-  pixels, labels = data.load_images(config)   # bad data fails here, before anything is written
+  # Bad input fails here, before anything is written.
+  resume_changes = rundir.check_resumable(config, workdir, allow_changes)
+  pixels, labels = data.load_images(config)
   steps_per_epoch = data.steps_per_epoch(config, len(pixels))
   execution_steps = data.steps_per_execution(config, len(pixels))
-  rundir.check_resumable(config, workdir)
+  if config.eval_every:
+    evaluator_lib.check_data(config)
   changed = {k: v for k, v in dataclasses.asdict(config).items()
              if v != getattr(Config(), k) and k != "source"}
   logging.info("Work dir: %s (config.json there holds the whole config)\nConfig, where not the base's: %s",
@@ -48,12 +54,16 @@ def run(config, workdir):
   outdir = workdir if chief else tempfile.mkdtemp(prefix="gan_tf-worker-")
   try:
     os.makedirs(outdir, exist_ok=True)
-    files.atomic_write(os.path.join(outdir, rundir.CONFIG_FILE), config.to_json().encode())
     manager = tf.train.CheckpointManager(checkpoint, os.path.join(outdir, rundir.CHECKPOINT_DIR),
                                          max_to_keep=config.checkpoints_to_keep)
     if chief and manager.latest_checkpoint:
-      checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-      logging.info("Resumed from %s at step %d", manager.latest_checkpoint, int(gan.step.numpy()))
+      rundir.restore(checkpoint, manager.latest_checkpoint, workdir, resume_changes)
+      step = int(gan.step.numpy())
+      logging.info("Resumed from %s at step %d", manager.latest_checkpoint, step)
+      if resume_changes:   # the history first: config.json then describes the steps from here on
+        rundir.record_changes(outdir, step, resume_changes)
+        logging.info("resume changes at step %d: %s (kept in %s)", step,
+                     rundir.describe_changes(resume_changes), rundir.HISTORY_FILE)
       # The checkpoint holds the old learning rates; a resumed run uses the ones it was given (a
       # schedule holds none: it was built from them).
       if config.lr_decay == "constant":
@@ -64,6 +74,7 @@ def run(config, workdir):
       latest = rundir.latest_checkpoint(workdir)
       if latest:
         checkpoint.restore(latest).assert_existing_objects_matched()
+    files.atomic_write(os.path.join(outdir, rundir.CONFIG_FILE), config.to_json().encode())
     logging.info("Experiment %s, after %s; %s. Data: %s, split %s, %d images, %d steps/epoch in executions "
                  "of %d, jit_compile=%s, strategy=%s (%d replicas), precision=%s (%s)", config.name, config.source,
                  _training(config), data.describe(config), config.split, len(pixels),
@@ -145,8 +156,10 @@ def define_flags():
   flags.DEFINE_string("runs_dir", "runs", "Where new run folders are made.")
   flags.DEFINE_bool("print_config", False, "Print the resolved config (experiment, --setting, overrides) "
                     "as JSON and exit: nothing is trained or written.")
-  flags.DEFINE_string("setting", "default", "'source': train as the experiment's source prescribes (its "
-                      "SOURCE, e.g. mlp's non-saturating loss with k = 1); 'default': gan_tf's defaults.")
+  flags.DEFINE_string("setting", None, "'source': train as the experiment's source prescribes (its "
+                      "SOURCE, e.g. mlp's non-saturating loss with k = 1); 'default' (unless resuming): gan_tf's defaults.")
+  flags.DEFINE_bool("allow_changes", False, "Let a resumed run change what its checkpoint was trained on "
+                    "(dataset, data_dir, split, seed, batch_size, d_steps, noise); kept in its history.json.")
   define = {str: flags.DEFINE_string, int: flags.DEFINE_integer, float: flags.DEFINE_float,
             bool: flags.DEFINE_bool}
   for field in dataclasses.fields(Config):   # listed by group in --help (config_help), all in --helpfull
@@ -179,17 +192,23 @@ def _overrides():
   return result
 
 
-def resolve(experiment, workdir, resume, runs_dir, overrides, setting="default"):
-  """(config, workdir) for a command line: a saved run's config when continuing it, else the experiment's."""
+def resolve(experiment, workdir, resume, runs_dir, overrides, setting=None):
+  """(config, workdir) for a command line. A folder with a config.json is that run: its saved config with
+  the flags typed now (overrides, and the fields --setting decides if it was typed); nothing comes from the
+  experiment's defaults. Otherwise the experiment's config with --setting and overrides."""
   name = experiment or "mlp"
   if resume and not workdir:
     workdir = rundir.newest_run(runs_dir, name)
   saved = rundir.saved_config(workdir) if workdir else None
-  if saved is not None and not experiment:
-    config = saved.replace(**overrides)
-  else:
-    config = experiments.get_config(name, setting, **overrides)
-  return config, workdir or rundir.new_workdir(runs_dir, config.name)
+  if saved is None:
+    config = experiments.get_config(name, setting or "default", **overrides)
+    return config, workdir or rundir.new_workdir(runs_dir, config.name)
+  if experiment and experiment != saved.name:
+    raise rundir.ResumeError(f"{workdir} is a run of experiment {saved.name!r}, not {experiment!r}: resume "
+                             f"it with --experiment={saved.name} or none (python -m gan_tf.train "
+                             f"--workdir={workdir}), or train into a new --workdir")
+  typed = experiments.setting_values(saved.name, setting) if setting else {}
+  return saved.replace(**dict(typed, **overrides)), workdir
 
 
 def main():
@@ -198,7 +217,7 @@ def main():
   if f.print_config:
     print(config.to_json())
     return
-  run(config, workdir)
+  run(config, workdir, f.allow_changes)
   print(f"Done: {workdir}\n"
         f"  samples:     {os.path.join(workdir, rundir.SAMPLES_DIR)}/ (progress.gif: every grid in turn)\n"
         f"  TensorBoard: make tensorboard (all runs), or tensorboard --logdir {workdir}\n"

@@ -2,6 +2,8 @@
 IDX folders where present."""
 import gzip
 import os
+import subprocess
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -48,6 +50,19 @@ def smoke(**overrides):
   base = dict(name="smoke", source="tests only", model="mlp_small", batch_size=16, epochs=2,
               sample_every=1, sample_grid=2, checkpoint_every=5, log_every=2, seed=0)
   return Config(**base).replace(**overrides)
+
+
+def run_cli(*args, cwd=None, module="gan_tf.train"):
+  """`python -m gan_tf.train ARGS` (or another module) as the Makefile runs it, output captured."""
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+  return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True,
+                        cwd=cwd or REPO, env=env, timeout=300)
+
+
+def error_lines(result):
+  """A command's stderr lines without TensorFlow's import banner (CUDA probe lines, which may come first)."""
+  banner = ("WARNING: All log messages before absl", "I0000 ", "W0000 ", "E0000 ")
+  return [line for line in result.stderr.splitlines() if line.strip() and not line.startswith(banner)]
 
 
 def write_config(workdir, config):

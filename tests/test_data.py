@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from conftest import smoke
+from conftest import smoke, write_idx_split
 from experiments import get_config
 from gan_tf import data
 from gan_tf.data import DataError
@@ -54,14 +54,21 @@ def test_the_data_folder_follows_the_dataset(monkeypatch, tmp_path):
   assert data.idx_dir(smoke(dataset="mnist", data_dir="/x")) == "/x"
 
 
-def test_a_folder_of_another_dataset_is_refused(fashion_dir, mnist_dir):
+def test_a_folder_of_another_dataset_is_refused(tmp_path):
+  """IDX files whose first labels are MNIST's test split's and Fashion-MNIST's train split's (their
+  fingerprints in data.FINGERPRINTS) are known by them, whatever their images."""
+  folder = str(tmp_path / "idx")
+  first_labels = {(split, name): labels for (split, labels), name in data.FINGERPRINTS.items()}
+  mnist_test, fashion_train = first_labels["test", "mnist"], first_labels["train", "fashion_mnist"]
+  write_idx_split(folder, "t10k", np.zeros((20, 28, 28)), list(mnist_test) + [0] * 8)
+  write_idx_split(folder, "train", np.zeros((20, 28, 28)), list(fashion_train) + [0] * 8)
   with pytest.raises(DataError) as error:
-    data.load_images(get_config("mlp", dataset="mnist", data_dir=fashion_dir), "test")
-  assert str(error.value) == (f"{fashion_dir} holds fashion_mnist (by its test labels), not "
-                              "dataset='mnist': pass --dataset=fashion_mnist, or --data_dir=<a folder of "
-                              "mnist's IDX files>")
-  with pytest.raises(DataError, match="holds mnist .by its test labels., not dataset='fashion_mnist'"):
-    data.load_images(get_config("mlp", dataset="fashion_mnist", data_dir=mnist_dir), "test")
+    data.load_images(smoke(dataset="fashion_mnist", data_dir=folder), "test")
+  assert str(error.value) == (f"{folder} holds mnist (by its test labels), not dataset='fashion_mnist': pass "
+                              "--dataset=mnist, or --data_dir=<a folder of fashion_mnist's IDX files>")
+  with pytest.raises(DataError, match="holds fashion_mnist .by its train labels., not dataset='mnist'"):
+    data.load_images(smoke(dataset="mnist", data_dir=folder), "train")
+  assert len(data.load_images(smoke(dataset="mnist", data_dir=folder), "test")[0]) == 20   # its own: loads
 
 
 def batches(config, images, start_step=0):

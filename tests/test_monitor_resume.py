@@ -1,4 +1,6 @@
-"""TensorBoard events read back, crash-safe checkpoints (real SIGKILLs), exact and deterministic resume."""
+"""TensorBoard events read back, crash-safe checkpoints (real SIGKILLs), exact and deterministic resume, and
+a resumed run that stays the run its folder describes."""
+import json
 import os
 import shutil
 import signal
@@ -12,7 +14,8 @@ import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 from tensorflow.python.framework import config as tf_config
 
-from conftest import REPO, smoke, write_config
+from conftest import REPO, error_lines, run_cli, smoke, write_config
+from experiments import get_config
 from gan_tf import execution, rundir, train
 
 STEP_TAGS = {"d_loss", "g_loss", "d_real", "d_fake", "images_per_second", "learning_rate/d",
@@ -121,3 +124,77 @@ def test_resumed_run_ends_bit_identical_to_an_uninterrupted_one(model, smoke_con
     tf.compat.v1.train.update_checkpoint_state(checkpoints, os.path.join(checkpoints, f"ckpt-{interrupted_at}"))
     resumed = _generator_weights(train.run(config, part))
     assert all(np.array_equal(a, b) for a, b in zip(expected, resumed)), interrupted_at
+
+
+def _saved(workdir):
+  return json.load(open(os.path.join(workdir, "config.json")))
+
+
+KEPT = ("dataset", "split", "loss", "d_steps", "seed")
+
+
+def test_resume_as_the_makefile_calls_it_keeps_the_runs_data_and_algorithm(idx_dir, tmp_path):
+  """`make train-mlp-small ARGS=...` passes --experiment: a re-run into the folder, and --resume, continue
+  the run its config.json describes; typed flags change it only as logged and kept in history.json."""
+  workdir = str(tmp_path / "mlp_small-run")
+  make = ["--experiment=mlp_small", "--steps_per_execution=1", "--jit_compile=false"]
+  first = run_cli(*make, f"--data_dir={idx_dir}", "--dataset=mnist", "--split=train[:75%]", "--loss=hinge",
+                  "--d_steps=2", "--seed=3", "--batch_size=16", "--epochs=1", f"--workdir={workdir}")
+  assert first.returncode == 0, first.stderr[-2000:]   # 72 images, 2 steps an epoch
+  started = {k: _saved(workdir)[k] for k in KEPT}
+  assert started == {"dataset": "mnist", "split": "train[:75%]", "loss": "hinge", "d_steps": 2, "seed": 3}
+
+  rerun = run_cli(*make, f"--workdir={workdir}", "--epochs=2")
+  assert rerun.returncode == 0, rerun.stderr[-2000:]
+  assert {k: _saved(workdir)[k] for k in KEPT} == started and _saved(workdir)["epochs"] == 2
+  assert "split train[:75%], 72 images" in rerun.stderr
+  assert "resume changes at step 2: epochs 1 -> 2" in rerun.stderr
+
+  resumed = run_cli(*make, "--resume", f"--runs_dir={tmp_path}", "--epochs=3", "--loss=non_saturating")
+  assert resumed.returncode == 0, resumed.stderr[-2000:]
+  assert "resume changes at step 4: loss 'hinge' -> 'non_saturating', epochs 2 -> 3" in resumed.stderr
+  assert _saved(workdir)["loss"] == "non_saturating" and _saved(workdir)["dataset"] == "mnist"
+  history = rundir.history(workdir)
+  assert [(e["step"], e["changes"]) for e in history] == [
+      (2, {"epochs": [1, 2]}), (4, {"loss": ["hinge", "non_saturating"], "epochs": [2, 3]})]
+  assert _latest_step(workdir) == 6
+
+  refused = run_cli(*make, f"--workdir={workdir}", "--epochs=4", "--split=train", "--seed=0")
+  assert refused.returncode == 2
+  assert error_lines(refused) == [
+      f"error: cannot resume {workdir} as asked: split 'train[:75%]' -> 'train', seed 3 -> 0 would change what "
+      "its checkpoint's steps were trained on; drop those flags to continue as it was trained, add "
+      "--allow_changes to train on with them (recorded in history.json), or use a new --workdir"]
+  assert _latest_step(workdir) == 6 and _saved(workdir)["split"] == "train[:75%]"
+
+  allowed = run_cli(*make, f"--workdir={workdir}", "--epochs=4", "--split=train", "--allow_changes")
+  assert allowed.returncode == 0, allowed.stderr[-2000:]
+  assert rundir.history(workdir)[-1]["changes"] == {"split": ["train[:75%]", "train"], "epochs": [3, 4]}
+  # Epochs count in the new split's steps (96 images, 3 an epoch): step 6 is its epoch 2, so 2 more epochs.
+  assert _latest_step(workdir) == 12
+
+
+def test_resume_into_another_experiments_folder_is_refused(tmp_path):
+  workdir = write_config(tmp_path / "run", smoke(name="mlp_small"))
+  with pytest.raises(rundir.ResumeError, match=r"is a run of experiment 'mlp_small', not 'dcgan'"):
+    train.resolve("dcgan", workdir, False, str(tmp_path), {})
+
+
+def test_setting_typed_on_resume_sets_only_its_fields(tmp_path):
+  workdir = write_config(tmp_path / "run", get_config("mlp", epochs=7, batch_size=64))
+  config, _ = train.resolve("mlp", workdir, False, str(tmp_path), {"d_steps": 3}, "source")
+  assert (config.loss, config.g_beta_1, config.d_steps) == ("non_saturating", 0.9, 3)
+  assert (config.epochs, config.batch_size) == (7, 64)   # the run's, not the experiment's
+
+
+def test_resume_refuses_what_its_checkpoint_cannot_take(smoke_config, tmp_path):
+  workdir = str(tmp_path / "run")
+  train.run(smoke_config.replace(epochs=1, d_optimizer="sgd"), workdir)
+  for change, words in ((dict(latent_dim=7), "latent_dim: checkpoint has 100, config has 7"),
+                        (dict(d_optimizer="adam"), "holds no values .*; the resume changes epochs 1 -> 2, "
+                                                   "d_optimizer 'sgd' -> 'adam'"),
+                        (dict(d_momentum=0.9), "holds no values .*; the resume changes epochs 1 -> 2, d_momentum"),
+                        (dict(g_ema=0.9), "g_ema: checkpoint has 0.0")):
+    with pytest.raises(rundir.ResumeError, match=words):
+      train.run(smoke_config.replace(epochs=2, **{"d_optimizer": "sgd", **change}), workdir)
+  assert _latest_step(workdir) == 6

@@ -10,21 +10,11 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from conftest import REPO
+from conftest import REPO, error_lines, run_cli
 from experiments import get_config
 from gan_tf import config as config_lib, rundir, train
 from gan_tf.gan import build_gan
 from gan_tf.config import Config
-
-
-def run_cli(*args, cwd=None):
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-  return subprocess.run([sys.executable, "-m", "gan_tf.train", *args], capture_output=True, text=True,
-                        cwd=cwd or REPO, env=env, timeout=300)
-
-
-def _tf_banner(line):
-  return line.startswith(("WARNING: All log messages before absl", "I0000 ", "W0000 ", "E0000 "))
 
 
 def test_smoke_run_leaves_samples_checkpoints_events_and_a_saved_model(smoke_config, tmp_path):
@@ -156,14 +146,16 @@ def test_print_config_prints_the_resolved_config_and_writes_nothing(setting, exp
     (["--loss=wgan"], "loss='wgan': must be one of"),
     (["--batch_size=abc"], "batch_size"),
     (["--data_dir=/nonexistent"], "data_dir '/nonexistent' is not a folder"),
+    (["--gp_weight=nan"], "gp_weight=nan: must be a finite number"),
+    (["--r1_weight=inf"], "r1_weight=inf: must be a finite number"),
+    (["--label_smoothing=-inf"], "label_smoothing=-inf: must be a finite number"),
 ])
 def test_cli_bad_input_is_one_line_exit_2_and_no_run_folder(args, words, idx_dir, tmp_path):
   runs = tmp_path / "runs"
   base = ["--experiment=mlp_small", f"--data_dir={idx_dir}", f"--runs_dir={runs}"]
   result = run_cli(*base, *args)
   assert result.returncode == 2
-  # TensorFlow's own import banner (CUDA probe lines) may come first; ours is one line, the last.
-  ours = [l for l in result.stderr.splitlines() if l.strip() and not _tf_banner(l)]
+  ours = error_lines(result)
   assert len(ours) == 1 and ours[0].startswith("error: ") and words in ours[0], result.stderr
   assert not runs.exists()
 
@@ -179,3 +171,52 @@ def test_steps_per_execution_keeps_exact_steps_checkpoints_and_resume(smoke_conf
   names = sorted(n for n in os.listdir(os.path.join(workdir, "checkpoints")) if n.endswith(".index"))
 
   assert names == ["ckpt-12.index", "ckpt-3.index", "ckpt-6.index", "ckpt-9.index"]
+
+
+def test_cli_divergence_is_one_line_exit_3(idx_dir, tmp_path):
+  workdir = tmp_path / "run"
+  result = run_cli("--experiment=mlp_small", f"--data_dir={idx_dir}", "--batch_size=16", "--epochs=1",
+                   "--steps_per_execution=1", "--loss=wasserstein_gp", "--gp_weight=0", "--d_optimizer=sgd",
+                   "--g_optimizer=sgd", "--d_learning_rate=1e18", "--g_learning_rate=1e18",
+                   f"--workdir={workdir}")
+  assert result.returncode == 3, result.stderr[-2000:]
+  last = error_lines(result)[-1]
+  assert last.startswith("error: training diverged at step ") and "No checkpoint was written" in last
+  assert rundir.latest_checkpoint(str(workdir)) is None
+
+
+def test_cli_unreadable_config_json_is_one_line_exit_2_and_writes_nothing(smoke_config, tmp_path):
+  workdir = str(tmp_path / "run")
+  train.run(smoke_config.replace(epochs=1), workdir)
+  path = os.path.join(workdir, "config.json")
+  text = open(path).read()
+  open(path, "w").write(text[:len(text) // 2])   # cut short, as by a full disk outside gan_tf
+  before = sorted(os.listdir(os.path.join(workdir, "checkpoints")))
+  result = run_cli(f"--workdir={workdir}", "--epochs=2")
+  assert result.returncode == 2
+  assert error_lines(result) == [f"error: {path} is not a readable gan_tf config (JSONDecodeError: "
+                                 f"{_json_error(text[:len(text) // 2])}); restore the file, or train into a "
+                                 "new --workdir"]
+  assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == before
+  assert open(path).read() == text[:len(text) // 2]
+
+
+def _json_error(text):
+  try:
+    json.loads(text)
+  except json.JSONDecodeError as e:
+    return str(e)
+
+
+def test_cli_eval_every_without_the_evaluators_split_is_exit_2_before_anything_is_written(idx_dir, tmp_path):
+  for name in os.listdir(idx_dir):   # only the train files: no test split to score against
+    if name.startswith("t10k"):
+      os.remove(os.path.join(idx_dir, name))
+  workdir = tmp_path / "run"
+  result = run_cli("--experiment=mlp_small", f"--data_dir={idx_dir}", "--batch_size=16", "--epochs=1",
+                   "--eval_every=1", f"--workdir={workdir}")
+  assert result.returncode == 2
+  lines = error_lines(result)
+  assert len(lines) == 1 and lines[0].startswith("error: --eval_every needs the evaluator's 'test' split: ")
+  assert "Unknown split 'test'" in lines[0] and "--eval_every=0" in lines[0]
+  assert not workdir.exists()
