@@ -225,14 +225,17 @@ CASES = (("mlp", "default"), ("mlp", "source"), ("mlp_small", "default"), ("mlp_
          ("dcgan", "default"), ("dcgan_tutorial", "default"))
 
 
-def variants(name, quick):
-  """(label, config overrides) to time for an experiment; the first is gan_tf's default."""
+def variants(name, quick, precision="float32"):
+  """(label, config overrides) to time for an experiment; the first is gan_tf's default, in the precision
+  its config resolved to here (a conv net's `auto`), with a conv net's float32 row beside it: what auto buys."""
   rows = [("default", {})]
   if name not in CONV:   # the defaults are 100 steps per execution with XLA: take each away
     rows += [("steps_per_execution=1", {"steps_per_execution": 1}), ("no xla", {"jit_compile": False})]
     return rows + ([("bfloat16", {"mixed_precision": "bfloat16"})] if not quick else [])
+  for other in ("float32",) + (() if quick else ("bfloat16",)):
+    if other != precision:
+      rows.append((other, {"mixed_precision": other}))
   if not quick:
-    rows.append(("bfloat16", {"mixed_precision": "bfloat16"}))
     rows.append(("xla", {"jit_compile": True}) if name == "dcgan"
                 else ("float16", {"mixed_precision": "float16"}))
   return rows
@@ -253,7 +256,7 @@ def bench(data_dir, quick):
                                  config.loss == "wasserstein_gp", config.g_steps)
     images_per_step = config.batch_size * config.d_steps
     # Dense rows take seconds and a shared machine drifts: the plain loop and the default alternate.
-    runs = [("plain loop", None)] + variants(name, quick)
+    runs = [("plain loop", None)] + variants(name, quick, config.mixed_precision)
     if name not in CONV:
       runs = runs[:2] + runs[:2] + runs[2:]
     windows = {}
@@ -265,9 +268,11 @@ def bench(data_dir, quick):
         timing = (1, 1, 2)
       else:
         timing = (2, 3, 3)
-      timer = time_plain_loop if overrides is None else time_fit
-      windows.setdefault(label, ([], timing, overrides))[0].extend(
-          timer(config if overrides is None else config.replace(**overrides), images, *timing))
+      if overrides is None:   # the tutorials' loop, in their float32
+        rates = time_plain_loop(config.replace(mixed_precision="float32"), images, *timing)
+      else:
+        rates = time_fit(config.replace(**overrides), images, *timing)
+      windows.setdefault(label, ([], timing, overrides))[0].extend(rates)
       keras.backend.clear_session()
     rows = {}
     for label, (rates, timing, overrides) in windows.items():
@@ -305,6 +310,8 @@ def markdown(result):
   for name, e in result["experiments"].items():
     for label, row in e["rows"].items():
       k = f"{e['d_steps']}" + (f", {e['g_steps']} G" if e.get("g_steps", 1) != 1 else "")
+      if label == "default" and "defaults" in e:
+        label = f"default ({e['defaults']['mixed_precision']})"
       lines.append(f"| {name} ({e['batch_size']}, {e.get('loss', '')}, {k}) | {label} | "
                    f"{row['images_per_s']:,.0f} | {row['step_ms']:.2f} | {row['vs_plain_loop']:.2f}x | "
                    f"{row['gflops']:.1f} | {100 * row['of_fp32_peak']:.0f}% |")

@@ -96,13 +96,13 @@ def run_row(row, runs_dir, n, records_dir=RECORDS):
   elif os.path.exists(record):   # finished elsewhere: its committed record
     with open(record) as f:
       result = json.load(f)
-    _check_same_config(row, Config.from_json(json.dumps(result.pop("config"))), config,
-                       f"its record {record} was made", "delete that record")
-    return result
+    trained = Config.from_json(json.dumps(result.pop("config")))
+    _check_same_config(row, trained, config, f"its record {record} was made", "delete that record")
+    return dict(result, precision=trained.mixed_precision)
   else:
     start = time.time()
     generator = train.run(config, workdir).sampler
-    trained = config
+    trained = rundir.saved_config(workdir)   # with `auto` resolved to the precision it trained in
     result = {"row": dataclasses.asdict(row), "train_seconds": time.time() - start,
               "machine": execution.machine()}
     result["figures"], fakes, labels, result["evaluator_accuracy"] = _score(generator, config, n,
@@ -119,7 +119,7 @@ def run_row(row, runs_dir, n, records_dir=RECORDS):
   files.atomic_write(done, json.dumps(result).encode())
   files.atomic_write(record, json.dumps(dict(result, config=json.loads(trained.to_json())), indent=1,
                                         sort_keys=True).encode())
-  return result
+  return dict(result, precision=trained.mixed_precision)
 
 
 def _score(generator, config, n, nearest=False):
@@ -137,8 +137,11 @@ def _score(generator, config, n, nearest=False):
 
 def _check_same_config(row, trained, config, made, remedy):
   """A finished row is reused only if it was trained with the row's config as it is now (data_dir aside:
-  the same files may sit elsewhere), so a changed default can never report an old run's figures."""
+  the same files may sit elsewhere; and any precision where the row's is `auto`, which the hardware that
+  trained it resolved), so a changed default can never report an old run's figures."""
   ignored = {"data_dir"} | _unread(trained) & _unread(config)
+  if config.mixed_precision == "auto":
+    ignored.add("mixed_precision")
   changed = {k: (getattr(trained, k), getattr(config, k)) for k in dataclasses.asdict(config)
              if k not in ignored and getattr(trained, k) != getattr(config, k)}
   if changed:
@@ -215,9 +218,10 @@ def markdown(results, floor, n):
             "and in the evaluator's features (about 1: no copying; `make eval ARGS=--nearest`), for the "
             "rows on MNIST's 8,000 digits.", "",
             "## Runs", "",
-            "| row | epochs | seeds | wall | classifier score (% of real) | live G's score | FD features | KID | "
-            "coverage | label accuracy | intra-class FD | copy ratio | class histogram | samples |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+            "| row | epochs | seeds | precision | wall | classifier score (% of real) | live G's score | "
+            "FD features | KID | coverage | label accuracy | intra-class FD | copy ratio | class histogram | "
+            "samples |",
+            "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
   groups = {}
   for row in _rows():
     groups.setdefault(row.group, []).append(row)
@@ -225,7 +229,7 @@ def markdown(results, floor, n):
     done = [results[row.id] for row in rows if row.id in results]
     seeds = f"{len(done)}" + ("" if len(done) == len(rows) else f" of {len(rows)}")
     if not done:
-      lines.append(f"| {group} | {rows[0].epochs} | {seeds} | not run yet | | | | | | | | | | |")
+      lines.append(f"| {group} | {rows[0].epochs} | {seeds} | | not run yet | | | | | | | | | | |")
       continue
     figures = [result["figures"] for result in done]
     score = [f["classifier_score"] for f in figures]
@@ -239,8 +243,10 @@ def markdown(results, floor, n):
     conditional = [f for f in figures if "label_accuracy" in f]
     accuracy = _spread([100 * f["label_accuracy"] for f in conditional], ".1f", "%") if conditional else ""
     intra = _spread([f["intra_frechet"] for f in conditional], ".2f") if conditional else ""
+    precision = ", ".join(sorted({r["precision"] for r in done}))
     lines.append(
-        f"| {group} | {rows[0].epochs} | {seeds} | {np.mean([r['train_seconds'] for r in done]) / 60:.1f} min | "
+        f"| {group} | {rows[0].epochs} | {seeds} | {precision} | "
+        f"{np.mean([r['train_seconds'] for r in done]) / 60:.1f} min | "
         f"{_spread(score, '.2f')}{share} | {_spread(live, '.2f')} | "
         f"{_spread([f['frechet_features'] for f in figures], '.2f')} | "
         f"{_spread([f['kid_mean'] for f in figures], '.4f')} | {'-'.join(map(str, coverage))} | {accuracy} | "

@@ -10,6 +10,7 @@ import pytest
 import tensorflow as tf
 
 from conftest import smoke
+from experiments import get_config
 from gan_tf import execution, rundir, train
 from gan_tf.gan import build_gan
 
@@ -27,6 +28,18 @@ AVX2 = "flags : fpu sse2 avx avx2 fma"
 def test_auto_precision_follows_the_hardware(strategy, cpuinfo, gpus, expected, why):
   precision, reason = execution.choose_precision(strategy, cpuinfo, gpus)
   assert precision == expected and why in reason
+
+
+@pytest.mark.parametrize("name,cpuinfo,expected", [
+    ("dcgan", AVX2, "float32"), ("dcgan", AVX2 + " amx_bf16", "bfloat16"),
+    ("dcgan_tutorial", AVX2, "float32"), ("dcgan_tutorial", AVX2 + " avx512_bf16", "bfloat16"),
+    ("mlp", AVX2 + " amx_bf16", "float32"), ("mlp_small", AVX2 + " amx_bf16", "float32")])
+def test_conv_experiments_default_to_auto_and_dense_ones_to_float32(name, cpuinfo, expected, monkeypatch):
+  monkeypatch.setattr(execution, "_cpuinfo", lambda: cpuinfo)
+  for conditional in (False, True):
+    config = get_config(name, conditional=conditional)
+    assert config.mixed_precision == ("auto" if name.startswith("dcgan") else "float32")
+    assert execution.resolve_precision(config)[0].mixed_precision == expected
 
 
 def test_a_set_precision_is_kept_and_auto_is_resolved_before_anything_is_built():

@@ -48,10 +48,10 @@ def test_fields_the_training_never_reads_do_not_make_a_row_stale(tmp_path):
     results.run_row(other, str(tmp_path), n=10, records_dir=str(tmp_path / "records"))
 
 
-def _result(machine=None):
+def _result(machine=None, precision="float32"):
   figures = {"classifier_score": 7.0, "frechet_features": 5.0, "kid_mean": 0.05, "coverage": 10,
              "histogram": [1000] * 10}
-  result = {"train_seconds": 90.0, "figures": figures}
+  result = {"train_seconds": 90.0, "figures": figures, "precision": precision}
   if machine:
     result["machine"] = {"cpus": 2, "cpu": machine, "avx512": True,
                          "native": {"bfloat16": True, "float16": False}}
@@ -67,9 +67,9 @@ def test_results_name_the_machine_their_wall_times_come_from():
   assert "wall time on the machine named in each row's Settings line" in two
   assert f"- `{a}`: `" in two and "(trained on 2 CPUs, CPU A, avx512f, native bf16)" in two
   assert "(trained on a machine not recorded)" in two
-  assert f"| {a} | 50 | 1 of 3 | 1.5 min | 7.00 |  | 5.00 | 0.0500 | 10 |" in two
+  assert f"| {a} | 50 | 1 of 3 | float32 | 1.5 min | 7.00 |  | 5.00 | 0.0500 | 10 |" in two
   averaged = dict(_result("CPU A"), live_figures={"classifier_score": 6.5})
-  assert f"| {a} | 50 | 1 of 3 | 1.5 min | 7.00 | 6.50 | 5.00 |" in results.markdown({a: averaged}, {}, 10)
+  assert f"| {a} | 50 | 1 of 3 | float32 | 1.5 min | 7.00 | 6.50 | 5.00 |" in results.markdown({a: averaged}, {}, 10)
 
 
 def test_a_finished_row_leaves_a_record_that_serves_without_its_run_folder(tmp_path):
@@ -103,7 +103,7 @@ def test_a_row_imported_from_an_earlier_report_says_so():
   a = "mlp-fashion-50-default"
   imported = dict(_result("CPU A"), imported_from="figures as RESULTS.md printed them at abc1234")
   text = results.markdown({a: imported}, {}, 10)
-  assert f"| {a} | 50 | 1 of 3 | 1.5 min | 7.00 |  | 5.00 | 0.0500 | 10 |" in text
+  assert f"| {a} | 50 | 1 of 3 | float32 | 1.5 min | 7.00 |  | 5.00 | 0.0500 | 10 |" in text
   assert "(figures as RESULTS.md printed them at abc1234)" in text.split(f"- `{a}`: ")[1].splitlines()[0]
 
 
@@ -123,7 +123,7 @@ def test_a_dense_row_is_the_mean_and_spread_of_its_seeds_each_with_its_command()
                                            "eval_split": "b", "frechet_features": 1.0, "kid_mean": 0.0,
                                            "coverage": 10, "intra_frechet": 2.0}}, 10)
   # Sample standard deviations: of 8, 9, 10 it is 1; of 96, 97, 98 (%) 1; of 0.9, 1.0, 1.1 0.1.
-  assert (f"| {group} | 200 | 3 | 1.5 min | 9.00 ± 1.00 (90%) |  | 5.00 ± 0.00 | 0.0500 ± 0.0000 | 10 | "
+  assert (f"| {group} | 200 | 3 | float32 | 1.5 min | 9.00 ± 1.00 (90%) |  | 5.00 ± 0.00 | 0.0500 ± 0.0000 | 10 | "
           "97.0% ± 1.0% | 9.00 ± 1.00 | 1.00 ± 0.10 / 2.00 ± 0.20 |") in text
   assert (f"- `{group}`: `--experiment=mlp --dataset=mnist --data_dir=../shared/data/mnist --split=test[:80%] "
           "--epochs=200 --conditional` with `--seed=N` for N in 0, 1, 2") in text
@@ -135,3 +135,24 @@ def test_a_dense_row_is_the_mean_and_spread_of_its_seeds_each_with_its_command()
           in results.markdown(runs, {"mnist": {"classifier_score": 10.0, "accuracy": 0.99, "train_split": "a",
                                                "eval_split": "b", "frechet_features": 1.0, "kid_mean": 0.0,
                                                "coverage": 10}}, 10))
+
+
+def test_a_conv_rows_auto_precision_reuses_a_record_of_any_precision_and_says_which(tmp_path):
+  """`auto` resolves by hardware: a record trained in float32 (or bfloat16) serves the row on any machine,
+  and the table says the precision it trained in."""
+  row = results.Row("dcgan_tutorial", "mnist", 30, "default")
+  assert row.config().mixed_precision == "auto"
+  records = tmp_path / "records"
+  records.mkdir()
+  for precision in ("float32", "bfloat16"):
+    trained = json.loads(row.config().replace(mixed_precision=precision).to_json())
+    (records / f"{row.id}.json").write_text(json.dumps({"figures": {"classifier_score": 4.2}, "config": trained}))
+    result = results.run_row(row, str(tmp_path / "runs"), n=10, records_dir=str(records))
+    assert result["precision"] == precision
+  text = results.markdown({row.id: _result(precision="bfloat16")}, {}, 10)
+  assert f"| {row.group} | 30 | 1 | bfloat16 | 1.5 min | 7.00 |" in text
+  dense = results.Row("mlp", "mnist", 200, "default")   # float32 set: a bfloat16 record is another config
+  trained = json.loads(dense.config().replace(mixed_precision="bfloat16").to_json())
+  (records / f"{dense.id}.json").write_text(json.dumps({"figures": {}, "config": trained}))
+  with pytest.raises(UserError, match="mixed_precision 'bfloat16' -> 'float32'"):
+    results.run_row(dense, str(tmp_path / "runs"), n=10, records_dir=str(records))
