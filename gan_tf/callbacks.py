@@ -196,20 +196,22 @@ def fixed_inputs(config):
 
 _SCALARS = {"eval/classifier_score": "classifier_score", "eval/frechet_features": "frechet_features",
             "eval/frechet_logits": "frechet_logits", "eval/kid": "kid_mean", "eval/kid_std": "kid_std",
-            "eval/coverage": "coverage", "eval/effective_classes": "effective_classes",
+            "eval/classes_covered": "classes_covered", "eval/effective_classes": "effective_classes",
+            "eval/precision": "precision", "eval/recall": "recall", "eval/density": "density",
+            "eval/coverage": "coverage",
             "eval/classes_per_sample": "classes_per_sample", "eval/label_accuracy": "label_accuracy",
             "eval/intra_frechet": "intra_frechet"}
 
 
 class EvaluationCallback(keras.callbacks.Callback):
   """Every `every_epochs` epochs, scores n samples of model.sampler against the reference split as
-  eval/* scalars at step epoch + 1, and warns when fewer than min_coverage classes are covered (collapse)."""
+  eval/* scalars at step epoch + 1, and warns when fewer than min_classes classes are covered (collapse)."""
 
-  def __init__(self, config, every_epochs, n=2000, writer=None, cache_dir=None, min_coverage=8, seed=0,
+  def __init__(self, config, every_epochs, n=2000, writer=None, cache_dir=None, min_classes=8, seed=0,
                spec=None):
     super().__init__()
     self.config, self.every_epochs, self.n, self.writer = config, every_epochs, n, writer
-    self.cache_dir, self.min_coverage, self.seed, self.spec = cache_dir, min_coverage, seed, spec
+    self.cache_dir, self.min_classes, self.seed, self.spec = cache_dir, min_classes, seed, spec
     self.evaluator, self.reference, self.reference_labels = None, None, None
     self.results = {}   # epoch -> figures
 
@@ -239,15 +241,17 @@ class EvaluationCallback(keras.callbacks.Callback):
         tf.summary.scalar("eval/max_class_fraction", max(figures["histogram"]) / figures["n"])
       self.writer.flush()
     logging.info("Epoch %d: classifier score %.3f (%.2f effective classes / %.3f classes per sample), "
-                 "FD features %.3f, KID %.5f, coverage %d, histogram %s", epoch, figures["classifier_score"],
+                 "FD features %.3f, KID %.5f, precision %.3f, recall %.3f, density %.3f, coverage %.3f, "
+                 "classes covered %d, histogram %s", epoch, figures["classifier_score"],
                  figures["effective_classes"], figures["classes_per_sample"], figures["frechet_features"],
-                 figures["kid_mean"], figures["coverage"], figures["histogram"])
+                 figures["kid_mean"], figures["precision"], figures["recall"], figures["density"],
+                 figures["coverage"], figures["classes_covered"], figures["histogram"])
     if "label_accuracy" in figures:
       logging.info("Epoch %d: label accuracy %.4f, intra-class FD %.3f", epoch, figures["label_accuracy"],
                    figures["intra_frechet"])
-    if figures["coverage"] < self.min_coverage:
+    if figures["classes_covered"] < self.min_classes:
       logging.warning("Epoch %d: samples cover only %d classes (>= %.0f%% of samples each; histogram %s): "
-                      "mode collapse?", epoch, figures["coverage"], 100 * metrics.COVERAGE_FRACTION,
+                      "mode collapse?", epoch, figures["classes_covered"], 100 * metrics.COVERAGE_FRACTION,
                       figures["histogram"])
     return figures
 
@@ -265,7 +269,7 @@ def make_callbacks(config, workdir, manager, steps_per_epoch):
   ]
   if config.eval_every:
     callbacks.append(EvaluationCallback(config, config.eval_every, n=config.eval_n, writer=writer,
-                                        min_coverage=config.eval_min_coverage))
+                                        min_classes=config.eval_min_classes))
   if config.plateau_patience:
     callbacks.append(BothLossesPlateau(config.plateau_patience, config.plateau_min_delta))
   return callbacks

@@ -29,6 +29,10 @@ ARCHITECTURE_FIELDS = ("model", "latent_dim", "activation", "g_batchnorm", "mini
 DATA_FIELDS = ("dataset", "data_dir", "split", "seed", "batch_size", "d_steps", "noise")
 
 
+# Old field name -> new: a config.json written before the rename still reads.
+RENAMED = {"eval_min_coverage": "eval_min_classes"}
+
+
 class ConfigError(UserError, ValueError):
   """A configuration value is unknown, of the wrong type or out of range."""
 
@@ -89,7 +93,7 @@ class Config:
   log_every: int = _field(100, "monitoring and checkpoints", "steps between TensorBoard scalar points")
   eval_every: int = _field(0, "monitoring and checkpoints", "epochs between sample-quality figures; 0: off")
   eval_n: int = _field(2000, "monitoring and checkpoints", "samples scored each time")
-  eval_min_coverage: int = _field(8, "monitoring and checkpoints", "warn when fewer classes hold >= 2%")
+  eval_min_classes: int = _field(8, "monitoring and checkpoints", "warn when fewer classes hold >= 2%")
   jit_compile: bool = _field(False, "speed", "XLA (helps the dense nets; not the conv nets on CPU)")
   steps_per_execution: int = _field(1, "speed", "train steps per call into the compiled step")
   mixed_precision: str = _field("float32", "speed", "compute precision (variables stay float32); auto: "
@@ -119,7 +123,7 @@ class Config:
       _at_least(self, name, 1)
     for name in ("epochs", "plateau_patience", "plateau_min_delta", "gp_weight", "r1_weight",
                  "d_momentum", "g_momentum", "cpu_devices",
-                 "eval_every", "eval_min_coverage"):
+                 "eval_every", "eval_min_classes"):
       _at_least(self, name, 0)
     _at_least(self, "eval_n", 2)
     if not 0 <= self.label_smoothing < 0.5:
@@ -152,7 +156,11 @@ class Config:
 
   @classmethod
   def from_json(cls, text):
-    return cls().replace(**json.loads(text))
+    fields = json.loads(text)
+    for old, new in RENAMED.items():   # run folders and records written before a field's rename
+      if old in fields:
+        fields[new] = fields.pop(old)
+    return cls().replace(**fields)
 
 
 def _at_least(config, name, low):

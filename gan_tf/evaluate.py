@@ -13,7 +13,7 @@ import sys
 import numpy as np
 from absl import flags
 
-from gan_tf import data, evaluator as evaluator_lib, export, images, rundir, sampling
+from gan_tf import data, evaluator as evaluator_lib, export, images, metrics, rundir, sampling
 from gan_tf.errors import UserError, run_main
 
 DEFAULT_N = 10_000
@@ -55,7 +55,11 @@ def main():
   reference = evaluator_lib.reference_embeddings(evaluator, config)
   train_images, train_labels = data.load_images(config, info["train_split"])
   real_labels = evaluator_lib.reference_labels(evaluator, config) if config.num_classes else None
-  figures, fakes, _ = evaluator_lib.score(evaluator, config, sample, f.n, f.seed, reference, real_labels)
+  figures, fakes, labels = evaluator_lib.score(evaluator, config, sample, f.n, f.seed, reference, real_labels)
+  if f.bootstrap:
+    figures["intervals"] = metrics.bootstrap_intervals(evaluator.embed(fakes), reference, f.bootstrap,
+                                                       seed=f.seed, fake_labels=labels, real_labels=real_labels)
+    figures["bootstrap_resamples"] = f.bootstrap
   floor_labels = {"train_labels": train_labels, "real_labels": real_labels} if config.num_classes else {}
   result = {"source": source, "experiment": config.name, "dataset": config.dataset,
             "data_dir": data.idx_dir(config), "seed": f.seed, "conditional": config.conditional,
@@ -79,11 +83,20 @@ def main():
 
 def _table(result):
   rows = [("classifier score", "classifier_score", ".2f"), ("Frechet distance", "frechet_features", ".2f"),
-          ("KID", "kid_mean", ".4f"), ("classes covered", "coverage", "d")]
+          ("KID", "kid_mean", ".4f"), ("precision (fidelity)", "precision", ".3f"),
+          ("recall (diversity)", "recall", ".3f"), ("density (fidelity)", "density", ".3f"),
+          ("coverage (diversity)", "coverage", ".3f"), ("classes covered", "classes_covered", "d")]
   if result["conditional"]:
     rows += [("label accuracy", "label_accuracy", ".2%"), ("intra-class FD", "intra_frechet", ".2f")]
-  lines = [f"{'':22}{'samples':>10}{'real data':>11}"]
-  lines += [f"{label:22}{result[key]:>10{form}}{result['real_floor'][key]:>11{form}}" for label, key, form in rows]
+  intervals = result.get("intervals", {})
+  width = 22 if intervals else 10
+  lines = [f"{'':22}{'samples':>10}{'95% interval' if intervals else '':>{width - 10 + 2}}{'real data':>11}"]
+  for label, key, form in rows:
+    interval = f"[{intervals[key][0]:{form}}, {intervals[key][1]:{form}}]" if key in intervals else ""
+    lines.append(f"{label:22}{result[key]:>10{form}}{interval:>{width - 10 + 2}}{result['real_floor'][key]:>11{form}}")
+  lines.append(f"(precision, recall: k = 3; density, coverage: k = 5; on {result['prdc_n']:,} samples and as many "
+               "real images" + (f"; intervals: {result['bootstrap_resamples']} bootstrap resamples"
+                                if intervals else "") + ")")
   if result["conditional"]:
     lines.append(f"(label accuracy's ceiling: the evaluator's test accuracy, "
                  f"{result['evaluator']['test_accuracy']:.2%})")
@@ -104,7 +117,9 @@ if __name__ == "__main__":
   flags.DEFINE_string("data_dir", None, "IDX folder of the real data; default: the one the run trained on.")
   flags.DEFINE_string("cache_dir", None, f"Evaluators' folder; default ${evaluator_lib.CACHE_ENV}, else "
                       "~/.cache/gan_tf/evaluators.")
-  flags.DEFINE_integer("seed", 0, "Seed of the samples' z and of the real and KID subsets.")
+  flags.DEFINE_integer("seed", 0, "Seed of the samples' z, of the real and KID subsets and of the bootstrap.")
+  flags.DEFINE_integer("bootstrap", 100, "Resamples for each figure's 95% bootstrap interval; 0: none.",
+                       lower_bound=0)
   flags.DEFINE_bool("live", False, "With --run: score G's trained weights from the checkpoint, not the "
                     "weight average (--g_ema) the run samples and exports with.")
   flags.DEFINE_bool("nearest", False, "Copy check: each sample's nearest training image, in pixels and in "

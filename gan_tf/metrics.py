@@ -6,7 +6,12 @@
   frechet_features     Frechet distance of Gaussians fitted to the penultimate features (FID's formula)
   frechet_logits       the same on the logits
   kid_mean, kid_std    KID: unbiased MMD^2 with a cubic polynomial kernel on the features, over subsets
-  histogram, coverage  argmax class counts; the number of classes holding >= 2% of the samples
+  histogram            argmax class counts
+  classes_covered      the number of classes holding >= 2% of the samples
+  precision, recall    improved precision and recall (Kynkaanniemi et al. 2019, k = 3): the share of samples
+                       inside the real data's k-NN balls (fidelity), of real images inside the samples' (diversity)
+  density, coverage    Naeem et al. 2020 (k = 5): real balls holding each sample, / k (fidelity, ~1 for real);
+                       the share of real images whose ball holds a sample (diversity)
   label_accuracy       (conditional) the fraction of samples the evaluator assigns to the class asked for
   intra_frechet        (conditional) the mean over classes of frechet_features within each class
   copy ratio           nearest_ratio: samples' distance to their nearest training image over held-out
@@ -16,6 +21,7 @@ FD grows as n shrinks, so compare runs at the same n.
 import numpy as np
 
 COVERAGE_FRACTION = 0.02   # a class "is covered" if it holds 2% of the samples (uniform is 10%)
+PRECISION_K, DENSITY_K = 3, 5   # Kynkaanniemi et al.'s k for precision and recall; Naeem et al.'s for the others
 
 
 def softmax(logits):
@@ -103,11 +109,50 @@ def class_histogram(logits, num_classes):
   return np.bincount(np.argmax(np.asarray(logits), axis=1), minlength=num_classes)
 
 
-def mode_coverage(histogram, min_fraction=COVERAGE_FRACTION):
+def classes_covered(histogram, min_fraction=COVERAGE_FRACTION):
   """Number of classes holding at least min_fraction of the samples."""
   histogram = np.asarray(histogram)
   total = histogram.sum()
   return int(np.sum(histogram >= min_fraction * total)) if total else 0
+
+
+def pairwise_distances(x, y):
+  """Euclidean distances [len(x), len(y)] between rows, in float64."""
+  x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+  squared = (x * x).sum(axis=1)[:, None] - 2.0 * x @ y.T + (y * y).sum(axis=1)[None, :]
+  return np.sqrt(np.maximum(squared, 0.0))
+
+
+def knn_radii(x, ks, batch_size=1000):
+  """For each k of ks, each row's distance to its k-th nearest other row of x (its k-NN ball's radius)."""
+  radii = [np.partition(pairwise_distances(x[start:start + batch_size], x), ks, axis=1)[:, ks]
+           for start in range(0, len(x), batch_size)]   # column 0 of the partition is the row itself
+  return np.concatenate(radii).T
+
+
+def prdc_terms(real, fake, batch_size=1000):
+  """Per point, the terms whose means are precision and density (one per fake row) and recall and coverage
+  (one per real row), with k-NN balls strictly inside as in the reference implementation, prdc 0.2."""
+  real, fake = np.asarray(real, np.float64), np.asarray(fake, np.float64)
+  real_precision, real_density = knn_radii(real, [PRECISION_K, DENSITY_K], batch_size)
+  fake_radii, = knn_radii(fake, [PRECISION_K], batch_size)
+  terms = {"precision": np.zeros(len(fake)), "density": np.zeros(len(fake)),
+           "recall": np.zeros(len(real), bool), "coverage": np.zeros(len(real), bool)}
+  for start in range(0, len(fake), batch_size):
+    part = slice(start, start + batch_size)
+    distances = pairwise_distances(real, fake[part])   # [real, fakes of this part]
+    terms["precision"][part] = (distances < real_precision[:, None]).any(axis=0)   # in some real ball
+    inside = distances < real_density[:, None]
+    terms["density"][part] = inside.sum(axis=0) / DENSITY_K   # real balls holding it, / k
+    terms["coverage"] |= inside.any(axis=1)                   # a fake in its own ball
+    terms["recall"] |= (distances < fake_radii[None, part]).any(axis=1)   # in some fake ball
+  return {name: values.astype(np.float64) for name, values in terms.items()}
+
+
+def prdc(real, fake):
+  """Precision and recall (k = 3, Kynkaanniemi et al. 2019), density and coverage (k = 5, Naeem et al. 2020)
+  of fake rows against real rows; compare sets of equal size."""
+  return {name: float(values.mean()) for name, values in prdc_terms(real, fake).items()}
 
 
 def label_accuracy(logits, labels):
@@ -150,12 +195,14 @@ def nearest_ratio(sample_distances, heldout_distances):
 
 def compare_embeddings(fake, real, kid_subsets=10, kid_subset_size=1000, seed=0, fake_labels=None,
                        real_labels=None):
-  """All figures for fake vs real (features, logits) pairs, as a JSON-ready dict; with the labels the fakes
-  were asked for and the real ones, a conditional model's label accuracy and intra-class FD too."""
+  """All figures for fake vs real (features, logits) pairs, as a JSON-ready dict (precision, recall, density and
+  coverage on the first prdc_n rows of each); with the labels the fakes were asked for and the real ones, a
+  conditional model's label accuracy and intra-class FD too."""
   (fake_features, fake_logits), (real_features, real_logits) = fake, real
   histogram = class_histogram(fake_logits, real_logits.shape[1])
   kid_mean, kid_std = kid(fake_features, real_features, kid_subsets, kid_subset_size, seed)
   effective_classes, classes_per_sample = classifier_score_factors(softmax(fake_logits))
+  equal = min(len(fake_features), len(real_features))   # the k-NN figures compare sets of one size
   return {
       "n": len(fake_features),
       "n_reference": len(real_features),
@@ -167,7 +214,9 @@ def compare_embeddings(fake, real, kid_subsets=10, kid_subset_size=1000, seed=0,
       "kid_mean": kid_mean,
       "kid_std": kid_std,
       "histogram": histogram.tolist(),
-      "coverage": mode_coverage(histogram),
+      "classes_covered": classes_covered(histogram),
+      **prdc(real_features[:equal], fake_features[:equal]),
+      "prdc_n": equal,
       **_conditional_figures(fake_features, fake_logits, fake_labels, real_features, real_labels),
   }
 
@@ -178,3 +227,38 @@ def _conditional_figures(fake_features, fake_logits, fake_labels, real_features,
   intra, per_class = intra_class_frechet(fake_features, fake_labels, real_features, real_labels)
   return {"label_accuracy": label_accuracy(fake_logits, fake_labels), "intra_frechet": intra,
           "intra_frechet_per_class": [per_class.get(c) for c in range(int(max(per_class)) + 1)]}
+
+
+BOOTSTRAP_FIGURES = ("classifier_score", "frechet_features", "kid_mean", "precision", "recall", "density",
+                     "coverage", "label_accuracy", "intra_frechet")
+
+
+def bootstrap_intervals(fake, real, resamples=100, level=0.95, seed=0, fake_labels=None, real_labels=None,
+                        kid_subsets=10, kid_subset_size=1000):
+  """{figure: [low, high]}: percentile intervals of compare_embeddings' figures over resamples, with
+  replacement, of the points each figure averages over: the samples (score, FD, KID, precision, density,
+  label accuracy, intra-class FD), the real images for recall and coverage (resampling the samples would
+  drop a third of them, biasing both down). Seeded: the same inputs give the same intervals."""
+  (fake_features, fake_logits), (real_features, _) = fake, real
+  rng = np.random.default_rng(seed)
+  equal = min(len(fake_features), len(real_features))
+  terms = prdc_terms(real_features[:equal], fake_features[:equal])
+  probabilities = softmax(fake_logits)
+  real_moments = gaussian_moments(real_features)
+  correct = None if fake_labels is None else np.argmax(fake_logits, axis=1) == np.asarray(fake_labels)
+  values = {name: [] for name in BOOTSTRAP_FIGURES}
+  for _ in range(resamples):
+    rows = rng.integers(0, len(fake_features), len(fake_features))
+    values["classifier_score"].append(classifier_score(probabilities[rows]))
+    values["frechet_features"].append(gaussian_frechet_distance(*gaussian_moments(fake_features[rows]),
+                                                                *real_moments))
+    values["kid_mean"].append(kid(fake_features[rows], real_features, kid_subsets, kid_subset_size,
+                                  int(rng.integers(2 ** 31)))[0])
+    for name, points in terms.items():
+      values[name].append(points[rng.integers(0, len(points), len(points))].mean())
+    if correct is not None:
+      values["label_accuracy"].append(correct[rows].mean())
+      values["intra_frechet"].append(intra_class_frechet(fake_features[rows], np.asarray(fake_labels)[rows],
+                                                         real_features, real_labels)[0])
+  tail = 100 * (1 - level) / 2
+  return {name: [float(x) for x in np.percentile(v, [tail, 100 - tail])] for name, v in values.items() if v}

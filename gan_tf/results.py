@@ -198,12 +198,14 @@ def markdown(results, floor, n):
            f"{n:,} samples against the evaluator's held-out split (gan_tf.evaluate); wall time on "
            f"{machine_line}.", "", "## Evaluators and the real-data floor", "",
            "| data | evaluator accuracy | trained on / scored against | classifier score | FD features | "
-           "KID | coverage | intra-class FD |", "|---|---:|---|---:|---:|---:|---:|---:|"]
+           "KID | precision / recall | density / coverage | classes covered | intra-class FD |",
+           "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
   for name, f in floor.items():
     intra = f"{f['intra_frechet']:.2f}" if "intra_frechet" in f else ""
     lines.append(f"| {name} | {100 * f['accuracy']:.2f}% | {f['train_split']} / {f['eval_split']} | "
                  f"{f['classifier_score']:.2f} | {f['frechet_features']:.2f} | {f['kid_mean']:+.4f} | "
-                 f"{f['coverage']} | {intra} |")
+                 f"{_pair([f], 'precision', 'recall')} | {_pair([f], 'density', 'coverage')} | "
+                 f"{f['classes_covered']} | {intra} |")
   lines += ["", "MNIST offline is its 10,000-digit test split only: GANs train on `test[:80%]` (the 8,000 "
             "first digits), the evaluator trains on the same 8,000 and is scored on `test[80%:]`.", "",
             "Rows that sample with a moving average of G's weights (`--g_ema`) are scored with it; *live G's "
@@ -218,10 +220,10 @@ def markdown(results, floor, n):
             "and in the evaluator's features (about 1: no copying; `make eval ARGS=--nearest`), for the "
             "rows on MNIST's 8,000 digits.", "",
             "## Runs", "",
-            "| row | epochs | seeds | precision | wall | classifier score (% of real) | live G's score | "
-            "FD features | KID | coverage | label accuracy | intra-class FD | copy ratio | class histogram | "
-            "samples |",
-            "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+            "| row | epochs | seeds | compute dtype | wall | classifier score (% of real) | live G's score | "
+            "FD features | KID | precision / recall | density / coverage | classes covered | label accuracy | "
+            "intra-class FD | copy ratio | class histogram | samples |",
+            "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
   groups = {}
   for row in _rows():
     groups.setdefault(row.group, []).append(row)
@@ -229,27 +231,28 @@ def markdown(results, floor, n):
     done = [results[row.id] for row in rows if row.id in results]
     seeds = f"{len(done)}" + ("" if len(done) == len(rows) else f" of {len(rows)}")
     if not done:
-      lines.append(f"| {group} | {rows[0].epochs} | {seeds} | | not run yet | | | | | | | | | | |")
+      lines.append(f"| {group} | {rows[0].epochs} | {seeds} | | not run yet |" + " |" * 12)
       continue
     figures = [result["figures"] for result in done]
     score = [f["classifier_score"] for f in figures]
     real = floor.get(rows[0].data, {}).get("classifier_score")
     share = f" ({100 * np.mean(score) / real:.0f}%)" if real else ""
     live = [r["live_figures"]["classifier_score"] for r in done if "live_figures" in r]
-    coverage = sorted({f["coverage"] for f in figures})
+    covered = sorted({f["classes_covered"] for f in figures})
     near = [f["nearest"] for f in figures if "nearest" in f]
     copy = (_spread([x["pixels"]["ratio"] for x in near], ".2f") + " / "
             + _spread([x["features"]["ratio"] for x in near], ".2f")) if near else ""
     conditional = [f for f in figures if "label_accuracy" in f]
     accuracy = _spread([100 * f["label_accuracy"] for f in conditional], ".1f", "%") if conditional else ""
     intra = _spread([f["intra_frechet"] for f in conditional], ".2f") if conditional else ""
-    precision = ", ".join(sorted({r["precision"] for r in done}))
+    dtype = ", ".join(sorted({r["precision"] for r in done}))
     lines.append(
-        f"| {group} | {rows[0].epochs} | {seeds} | {precision} | "
+        f"| {group} | {rows[0].epochs} | {seeds} | {dtype} | "
         f"{np.mean([r['train_seconds'] for r in done]) / 60:.1f} min | "
         f"{_spread(score, '.2f')}{share} | {_spread(live, '.2f')} | "
         f"{_spread([f['frechet_features'] for f in figures], '.2f')} | "
-        f"{_spread([f['kid_mean'] for f in figures], '.4f')} | {'-'.join(map(str, coverage))} | {accuracy} | "
+        f"{_spread([f['kid_mean'] for f in figures], '.4f')} | {_pair(figures, 'precision', 'recall')} | "
+        f"{_pair(figures, 'density', 'coverage')} | {'-'.join(map(str, covered))} | {accuracy} | "
         f"{intra} | {copy} | {figures[0]['histogram']} | ![](results/{rows[0].id}.png) |")
   lines += _targets(groups, results, floor)
   lines += ["", "## Settings", ""]
@@ -285,6 +288,14 @@ def _targets(groups, results, floor):
 def _against(target, reached, unit):
   verdict = "met" if reached >= target else f"missed by {target - reached:.1f} points"
   return f"≥ {target:.0f}{unit} / {reached:.1f}{unit}: {verdict}"
+
+
+def _pair(figures, first, second):
+  """'first / second' over the figures that have both (mean ± std of several); '' where none has them."""
+  have = [f for f in figures if first in f and second in f]
+  if not have:
+    return ""
+  return f"{_spread([f[first] for f in have], '.2f')} / {_spread([f[second] for f in have], '.2f')}"
 
 
 def _spread(values, form, unit=""):

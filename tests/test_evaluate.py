@@ -140,16 +140,67 @@ def test_class_histogram_sums_to_n_and_one_class_covers_one():
   one_class = np.zeros((40, 10))
   one_class[:, 3] = 5.0
   assert metrics.class_histogram(one_class, 10).tolist() == [0, 0, 0, 40, 0, 0, 0, 0, 0, 0]
-  assert metrics.mode_coverage(metrics.class_histogram(one_class, 10)) == 1
+  assert metrics.classes_covered(metrics.class_histogram(one_class, 10)) == 1
 
 
-def test_mode_coverage_counts_classes_at_or_above_two_percent():
-  assert metrics.mode_coverage([98, 2, 0]) == 2
-  assert metrics.mode_coverage([99, 1, 0]) == 1
-  assert metrics.mode_coverage([10] * 10) == 10
+def test_classes_covered_counts_classes_at_or_above_two_percent():
+  assert metrics.classes_covered([98, 2, 0]) == 2
+  assert metrics.classes_covered([99, 1, 0]) == 1
+  assert metrics.classes_covered([10] * 10) == 10
 
 
 # --- the evaluator and its cache ---------------------------------------------------------------------
+
+PRDC_FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data", "prdc")
+
+
+def test_prdc_of_identical_sets_is_perfect_and_of_far_apart_sets_zero():
+  real = np.random.default_rng(0).normal(size=(500, 8))
+  same = metrics.prdc(real, real)
+  assert (same["precision"], same["recall"], same["coverage"]) == (1.0, 1.0, 1.0)
+  assert 0.8 < same["density"] < 1.2   # a point sits in about k of its own set's k-NN balls
+  far = metrics.prdc(real, real + 1000.0)
+  assert far == {"precision": 0.0, "density": 0.0, "recall": 0.0, "coverage": 0.0}
+
+
+def test_prdc_of_a_case_worked_by_hand():
+  """Real points 0..5 on a line; fakes 0.5, 1.5, 2.5 and an outlier at 100. Real k = 3 radii: 3, 2, 2, 2, 2, 3;
+  k = 5: 5, 4, 3, 3, 4, 5. Three fakes lie in some k = 3 ball (precision 3/4), each in all six k = 5 balls
+  (density 18 / (4 * 5)); every real has a fake in its k = 5 ball (coverage 1); the fakes' k = 3 radii are
+  97.5-99.5 (the outlier is everyone's third neighbour), so every real lies in one (recall 1: Naeem et al.'s
+  case against recall)."""
+  real = np.arange(6.0)[:, None]
+  fake = np.array([[0.5], [1.5], [2.5], [100.0]])
+  assert metrics.prdc(real, fake) == pytest.approx(
+      {"precision": 0.75, "density": 0.9, "recall": 1.0, "coverage": 1.0})
+
+
+def test_prdc_matches_the_reference_implementation_on_its_fixture():
+  path = os.path.join(PRDC_FIXTURE, "fixture.npz")
+  if not os.path.exists(path):
+    pytest.skip(f"no PRDC fixture at {path} (the shared data folder beside the checkout)")
+  arrays = np.load(path)
+  with open(os.path.join(PRDC_FIXTURE, "expected.json")) as f:
+    expected = json.load(f)["expected"]
+  ours = metrics.prdc(arrays["real"], arrays["fake"])
+  for name, k in (("precision", 3), ("recall", 3), ("density", 5), ("coverage", 5)):
+    assert ours[name] == pytest.approx(expected[f"k={k}"][name], abs=1e-6), name
+
+
+def test_bootstrap_intervals_hold_the_estimate_and_repeat_with_their_seed():
+  rng = np.random.default_rng(0)
+  real = (rng.normal(size=(800, 6)), rng.normal(size=(800, 10)))
+  fake = (rng.normal(size=(800, 6)) + 0.3, rng.normal(size=(800, 10)) * 3)
+  figures = metrics.compare_embeddings(fake, real, kid_subset_size=200)
+  intervals = metrics.bootstrap_intervals(fake, real, resamples=50, kid_subset_size=200)
+  assert set(intervals) == {"classifier_score", "frechet_features", "kid_mean", "precision", "recall",
+                            "density", "coverage"}
+  for name in ("classifier_score", "frechet_features", "precision", "recall", "density", "coverage"):
+    low, high = intervals[name]
+    assert low <= figures[name] <= high and high - low < 0.5 * abs(figures[name]) + 0.05, name
+  assert metrics.bootstrap_intervals(fake, real, resamples=50, kid_subset_size=200) == intervals
+  assert metrics.bootstrap_intervals(fake, real, resamples=50, seed=1, kid_subset_size=200) != intervals
+
 
 def test_evaluator_is_trained_once_then_loaded_from_cache(tmp_path, monkeypatch):
   config = _config(_synthetic_data(tmp_path / "data"))
@@ -198,7 +249,7 @@ def test_real_data_against_itself_is_the_best_case(synthetic):
   assert sum(figures["histogram"]) == figures["n"] == 100
   collapsed = metrics.compare_embeddings(embed(np.repeat(reference[:1], 100, axis=0)), embed(reference),
                                          kid_subset_size=50)
-  assert collapsed["coverage"] == 1 and collapsed["classifier_score"] == pytest.approx(1.0)
+  assert collapsed["classes_covered"] == 1 and collapsed["classifier_score"] == pytest.approx(1.0)
   assert collapsed["effective_classes"] == pytest.approx(collapsed["classes_per_sample"])   # one p(y|x)
   assert collapsed["frechet_features"] > 1.0 and collapsed["kid_mean"] > figures["kid_mean"]
 
@@ -335,8 +386,12 @@ def test_command_line_prints_one_json_line_for_a_run(synthetic, tmp_path):
   assert figures["real_floor"]["n"] == 60 and figures["real_floor"]["real_split"] == "train"
   assert not figures["evaluator"]["trained_now"]   # the fixture's cached model, no training
   for name in ("classifier_score", "effective_classes", "classes_per_sample", "frechet_features",
-               "frechet_logits", "kid_mean", "kid_std", "coverage"):
+               "frechet_logits", "kid_mean", "kid_std", "classes_covered", "precision", "recall", "density",
+               "coverage"):
     assert np.isfinite(figures[name]) and np.isfinite(figures["real_floor"][name])
+  assert figures["bootstrap_resamples"] == 100 and figures["prdc_n"] == min(60, figures["n_reference"])
+  assert set(figures["intervals"]) == set(metrics.BOOTSTRAP_FIGURES) - {"label_accuracy", "intra_frechet"}
+  assert all(low <= high for low, high in figures["intervals"].values())
   assert figures["classifier_score"] == pytest.approx(
       figures["effective_classes"] / figures["classes_per_sample"], rel=1e-12)
   missing = _cli(f"--model={tmp_path / 'nothing'}", cache=synthetic.cache)
@@ -373,8 +428,8 @@ def test_eval_fields_set_the_runs_evaluation_callback(tmp_path):
   def evaluations(config):
     return [c for c in make_callbacks(config, str(tmp_path), None, 6) if isinstance(c, EvaluationCallback)]
   assert evaluations(smoke()) == []   # eval_every 0: off
-  [callback] = evaluations(smoke(eval_every=2, eval_n=50, eval_min_coverage=3))
-  assert (callback.every_epochs, callback.n, callback.min_coverage) == (2, 50, 3)
+  [callback] = evaluations(smoke(eval_every=2, eval_n=50, eval_min_classes=3))
+  assert (callback.every_epochs, callback.n, callback.min_classes) == (2, 50, 3)
 
 
 def test_evaluation_callback_warns_when_samples_collapse_to_one_class(synthetic, caplog):
@@ -384,7 +439,7 @@ def test_evaluation_callback_warns_when_samples_collapse_to_one_class(synthetic,
   callback.on_train_begin()
   with caplog.at_level(logging.WARNING):
     callback.on_epoch_end(0)
-  assert callback.results[1]["coverage"] == 1 and "mode collapse" in caplog.text
+  assert callback.results[1]["classes_covered"] == 1 and "mode collapse" in caplog.text
 
 
 # --- real data, where present ------------------------------------------------------------------------

@@ -49,8 +49,8 @@ def test_fields_the_training_never_reads_do_not_make_a_row_stale(tmp_path):
 
 
 def _result(machine=None, precision="float32"):
-  figures = {"classifier_score": 7.0, "frechet_features": 5.0, "kid_mean": 0.05, "coverage": 10,
-             "histogram": [1000] * 10}
+  figures = {"classifier_score": 7.0, "frechet_features": 5.0, "kid_mean": 0.05, "classes_covered": 10,
+             "histogram": [1000] * 10, "precision": 0.6, "recall": 0.5, "density": 0.9, "coverage": 0.8}
   result = {"train_seconds": 90.0, "figures": figures, "precision": precision}
   if machine:
     result["machine"] = {"cpus": 2, "cpu": machine, "avx512": True,
@@ -67,7 +67,7 @@ def test_results_name_the_machine_their_wall_times_come_from():
   assert "wall time on the machine named in each row's Settings line" in two
   assert f"- `{a}`: `" in two and "(trained on 2 CPUs, CPU A, avx512f, native bf16)" in two
   assert "(trained on a machine not recorded)" in two
-  assert f"| {a} | 50 | 1 of 3 | float32 | 1.5 min | 7.00 |  | 5.00 | 0.0500 | 10 |" in two
+  assert f"| {a} | 50 | 1 of 3 | float32 | 1.5 min | 7.00 |  | 5.00 | 0.0500 | 0.60 / 0.50 | 0.90 / 0.80 | 10 |" in two
   averaged = dict(_result("CPU A"), live_figures={"classifier_score": 6.5})
   assert f"| {a} | 50 | 1 of 3 | float32 | 1.5 min | 7.00 | 6.50 | 5.00 |" in results.markdown({a: averaged}, {}, 10)
 
@@ -103,7 +103,7 @@ def test_a_row_imported_from_an_earlier_report_says_so():
   a = "mlp-fashion-50-default"
   imported = dict(_result("CPU A"), imported_from="figures as RESULTS.md printed them at abc1234")
   text = results.markdown({a: imported}, {}, 10)
-  assert f"| {a} | 50 | 1 of 3 | float32 | 1.5 min | 7.00 |  | 5.00 | 0.0500 | 10 |" in text
+  assert f"| {a} | 50 | 1 of 3 | float32 | 1.5 min | 7.00 |  | 5.00 | 0.0500 | 0.60 / 0.50 | 0.90 / 0.80 | 10 |" in text
   assert "(figures as RESULTS.md printed them at abc1234)" in text.split(f"- `{a}`: ")[1].splitlines()[0]
 
 
@@ -121,20 +121,20 @@ def test_a_dense_row_is_the_mean_and_spread_of_its_seeds_each_with_its_command()
     runs[row.id] = result
   text = results.markdown(runs, {"mnist": {"classifier_score": 10.0, "accuracy": 0.99, "train_split": "a",
                                            "eval_split": "b", "frechet_features": 1.0, "kid_mean": 0.0,
-                                           "coverage": 10, "intra_frechet": 2.0}}, 10)
+                                           "classes_covered": 10, "intra_frechet": 2.0}}, 10)
   # Sample standard deviations: of 8, 9, 10 it is 1; of 96, 97, 98 (%) 1; of 0.9, 1.0, 1.1 0.1.
-  assert (f"| {group} | 200 | 3 | float32 | 1.5 min | 9.00 ± 1.00 (90%) |  | 5.00 ± 0.00 | 0.0500 ± 0.0000 | 10 | "
+  assert (f"| {group} | 200 | 3 | float32 | 1.5 min | 9.00 ± 1.00 (90%) |  | 5.00 ± 0.00 | 0.0500 ± 0.0000 | 0.60 ± 0.00 / 0.50 ± 0.00 | 0.90 ± 0.00 / 0.80 ± 0.00 | 10 | "
           "97.0% ± 1.0% | 9.00 ± 1.00 | 1.00 ± 0.10 / 2.00 ± 0.20 |") in text
   assert (f"- `{group}`: `--experiment=mlp --dataset=mnist --data_dir=../shared/data/mnist --split=test[:80%] "
           "--epochs=200 --conditional` with `--seed=N` for N in 0, 1, 2") in text
-  assert "| mnist | 99.00% | a / b | 10.00 | 1.00 | +0.0000 | 10 | 2.00 |" in text
+  assert "| mnist | 99.00% | a / b | 10.00 | 1.00 | +0.0000 |  |  | 10 | 2.00 |" in text
   assert f"| {group} | ≥ 97% / 97.0%: met | ≥ 90% / 90.0%: met |" in text
   assert "| mlp-fashion-50-default-conditional | ≥ 85% / not run yet | |" in text
   runs[rows[0].id]["figures"].update(label_accuracy=0.90, classifier_score=6.5)   # means 94.3%, 8.5
   assert (f"| {group} | ≥ 97% / 95.0%: missed by 2.0 points | ≥ 90% / 85.0%: missed by 5.0 points |"
           in results.markdown(runs, {"mnist": {"classifier_score": 10.0, "accuracy": 0.99, "train_split": "a",
                                                "eval_split": "b", "frechet_features": 1.0, "kid_mean": 0.0,
-                                               "coverage": 10}}, 10))
+                                               "classes_covered": 10}}, 10))
 
 
 def test_a_conv_rows_auto_precision_reuses_a_record_of_any_precision_and_says_which(tmp_path):
