@@ -67,9 +67,9 @@ def main():
             "reference_split": info["eval_split"],
             "real_floor": dict(evaluator_lib.real_floor(evaluator, train_images, reference, f.n, f.seed,
                                                         **floor_labels), real_split=info["train_split"]),
-            "evaluator": {k: info[k] for k in ("path", "test_accuracy", "train_split", "eval_split",
-                                                "train_examples", "eval_examples", "trained_now",
-                                                "train_seconds")}}
+            "evaluator": {k: info[k] for k in ("sha256", "shipped", "path", "test_accuracy", "train_split",
+                                                "eval_split", "train_examples", "eval_examples",
+                                                "trained_now", "train_seconds")}}
   if f.nearest:
     heldout, _ = data.load_images(config, info["eval_split"])
     figures, checked, nearest = evaluator_lib.copy_check(evaluator, fakes, train_images, heldout, seed=f.seed)

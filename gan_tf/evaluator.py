@@ -1,8 +1,11 @@
 """The evaluator: a small CNN trained on the real dataset stands in for Inception (nothing downloaded).
 
-Trained once per dataset, splits and spec, then cached in $GAN_TF_CACHE (default ~/.cache/gan_tf/evaluators).
-Samples are scored against its held-out split, the "reference": the test split, or test[80%:] where only
-the test split exists (offline MNIST, whose evaluator trains on test[:80%]).
+Fashion-MNIST's and offline MNIST's ship with the package (gan_tf/evaluators/: weights and a record with
+their sha256, checked at load), so every machine scores with the same weights; `make evaluator` rebuilds
+one. Other datasets, splits or specs train once and are cached in $GAN_TF_CACHE (default
+~/.cache/gan_tf/evaluators). Samples are scored against its held-out split, the "reference": the test split,
+or test[80%:] where only the test split exists (offline MNIST, whose evaluator trains on test[:80%]).
+Run: `python -m gan_tf.evaluator --dataset=mnist --data_dir=DIR` writes that dataset's shipped evaluator.
 """
 import dataclasses
 import hashlib
@@ -16,14 +19,17 @@ import time
 import keras
 import numpy as np
 import tensorflow as tf
-from absl import logging
+from absl import flags, logging
 from keras import layers
 
 from gan_tf import data, files, metrics, sampling
+from gan_tf.config import Config
+from gan_tf.errors import UserError, run_main
 from gan_tf.metrics import compare_embeddings
 from gan_tf.sampling import to_float
 
 CACHE_ENV = "GAN_TF_CACHE"
+SHIPPED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "evaluators")
 # Part of the cache key: bump it when build_classifier or train_classifier change what they make.
 EVALUATOR_VERSION = 1
 _F32 = {"dtype": "float32"}   # the GAN may run under a mixed policy; the evaluator's numbers must not
@@ -142,8 +148,13 @@ def default_spec(config):
   return EvaluatorSpec() if evaluator_splits(config)[0] == "train" else SMALL_DATA_SPEC
 
 
+class EvaluatorError(UserError, ValueError):
+  """An evaluator's weights are not the ones its record names."""
+
+
 def evaluator_paths(config, cache_dir=None, spec=None):
-  """(.keras path, .json path) of config's dataset's evaluator, keyed by dataset, splits and spec."""
+  """(.keras path, .json path) of config's dataset's evaluator in cache_dir (default: the cache; SHIPPED_DIR
+  for the shipped ones), keyed by dataset, splits and spec."""
   spec = spec or default_spec(config)
   train_split, eval_split = evaluator_splits(config)
   identity = {"dataset": config.dataset, "train_split": train_split, "eval_split": eval_split,
@@ -229,16 +240,31 @@ def save_evaluator(evaluator, model_path, info_path):
     evaluator.model.save(path)
     with open(path, "rb") as f:
       files.atomic_write(model_path, f.read())
-  files.atomic_write(info_path, (json.dumps(evaluator.info, indent=2, sort_keys=True) + "\n").encode())
+  files.atomic_write(info_path, (json.dumps(dict(evaluator.info, sha256=sha256(model_path)), indent=2,
+                                            sort_keys=True) + "\n").encode())
+
+
+def find_evaluator(config, cache_dir=None, spec=None, shipped=True):
+  """(.keras path, .json path) of config's evaluator: the shipped one if there is one (and shipped), else the
+  cache's, which may not exist yet."""
+  if shipped:
+    paths = evaluator_paths(config, SHIPPED_DIR, spec)
+    if all(os.path.exists(p) for p in paths):
+      return paths
+  return evaluator_paths(config, cache_dir, spec)
+
+
+def sha256(path):
+  with open(path, "rb") as f:
+    return hashlib.sha256(f.read()).hexdigest()
 
 
 def check_data(config, cache_dir=None, spec=None):
   """Raises DataError now, before a run writes anything, if config's evaluator will lack a split it needs:
-  the reference split, and the training split when no evaluator is cached."""
-  model_path, info_path = evaluator_paths(config, cache_dir, spec)
+  the reference split, and the training split when no evaluator is shipped or cached."""
   train_split, eval_split = evaluator_splits(config)
-  cached = os.path.exists(model_path) and os.path.exists(info_path)
-  for split in [eval_split] if cached else [train_split, eval_split]:
+  ready = all(os.path.exists(p) for p in find_evaluator(config, cache_dir, spec))
+  for split in [eval_split] if ready else [train_split, eval_split]:
     try:
       data.load_images(config, split)
     except data.DataError as e:
@@ -246,16 +272,23 @@ def check_data(config, cache_dir=None, spec=None):
                            "or point --data_dir at a folder that holds it") from e
 
 
-def load_evaluator(config, cache_dir=None, spec=None):
-  """config's dataset's Evaluator from the cache; trains, tests and caches it first if there is none."""
+def load_evaluator(config, cache_dir=None, spec=None, shipped=True):
+  """config's dataset's Evaluator: the shipped one, else the cache's; trains, tests and caches it first if
+  there is neither. A record's sha256 must be its weights' (EvaluatorError otherwise)."""
   spec = spec or default_spec(config)
-  model_path, info_path = evaluator_paths(config, cache_dir, spec)
+  model_path, info_path = find_evaluator(config, cache_dir, spec, shipped)
   if os.path.exists(info_path) and os.path.exists(model_path):
     with open(info_path) as f:
       info = json.load(f)
+    digest = sha256(model_path)
+    if info.get("sha256", digest) != digest:
+      raise EvaluatorError(f"{model_path}: its sha256 {digest[:12]}... is not the {info['sha256'][:12]}... its "
+                           f"record {os.path.basename(info_path)} names: the file is damaged or replaced; restore "
+                           "it (git checkout, for a shipped one) or delete both files to train a new one")
     model = keras.models.load_model(model_path, compile=False)
-    logging.info("Evaluator %s: test accuracy %.4f", model_path, info["test_accuracy"])
-    return Evaluator(model, dict(info, path=model_path, trained_now=False))
+    logging.info("Evaluator %s (sha256 %s): test accuracy %.4f", model_path, digest[:12], info["test_accuracy"])
+    return Evaluator(model, dict(info, path=model_path, sha256=digest, trained_now=False,
+                                 shipped=os.path.dirname(model_path) == SHIPPED_DIR))
   train_split, eval_split = evaluator_splits(config)
   train_images, train_labels = data.load_images(config, train_split)
   test_images, test_labels = data.load_images(config, eval_split)
@@ -268,7 +301,7 @@ def load_evaluator(config, cache_dir=None, spec=None):
   # The uncompiled two-output view is what is saved: the same weights, without the optimizer's state.
   evaluator = Evaluator(_two_headed(classifier), {})
   evaluator.info = {
-      "dataset": config.dataset, "data_dir": data.idx_dir(config),
+      "dataset": config.dataset, "data_files": _data_files(config),
       "train_split": train_split, "eval_split": eval_split,
       "train_examples": len(train_images), "eval_examples": len(test_images),
       "num_classes": int(classifier.output_shape[-1]),
@@ -279,5 +312,42 @@ def load_evaluator(config, cache_dir=None, spec=None):
   save_evaluator(evaluator, model_path, info_path)
   logging.info("Evaluator trained in %.0f s: test accuracy %.4f on %s", seconds,
                evaluator.info["test_accuracy"], eval_split)
-  evaluator.info.update(path=model_path, trained_now=True)
+  evaluator.info.update(path=model_path, trained_now=True, shipped=False)
   return evaluator
+
+
+def _data_files(config):
+  """{file name: sha256} of the IDX files the evaluator's data comes from ({} for tfds)."""
+  folder = data.idx_dir(config)
+  if not folder:
+    return {}
+  names = sorted(n for n in os.listdir(folder) if "idx" in n)
+  return {name: sha256(os.path.join(folder, name)) for name in names}
+
+
+def ship(config, cache_dir=None):
+  """Writes config's dataset's evaluator (the cached one, else one trained now) into SHIPPED_DIR."""
+  evaluator = load_evaluator(config, cache_dir, shipped=False)
+  model_path, info_path = evaluator_paths(config, SHIPPED_DIR)
+  with open(evaluator.info["path"], "rb") as f:
+    files.atomic_write(model_path, f.read())
+  info = {k: v for k, v in evaluator.info.items() if k not in ("path", "trained_now", "shipped", "data_dir")}
+  info.setdefault("data", data.describe(config).replace(data.idx_dir(config), "a folder"))
+  info.setdefault("data_files", _data_files(config))
+  files.atomic_write(info_path, (json.dumps(dict(info, sha256=sha256(model_path)), indent=2, sort_keys=True)
+                                 + "\n").encode())
+  return model_path
+
+
+def main():
+  f = flags.FLAGS
+  config = Config().replace(dataset=f.dataset, data_dir=f.data_dir or "")
+  path = ship(config, f.cache_dir)
+  print(f"{path} (sha256 {sha256(path)}); commit it and its .json record")
+
+
+if __name__ == "__main__":
+  flags.DEFINE_string("dataset", "fashion_mnist", "The dataset whose evaluator to ship.")
+  flags.DEFINE_string("data_dir", None, "Its IDX folder (default: Debian's for Fashion-MNIST, else tfds).")
+  flags.DEFINE_string("cache_dir", None, "Evaluators' cache; an evaluator cached there is shipped as it is.")
+  run_main(main)

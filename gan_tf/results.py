@@ -105,8 +105,8 @@ def run_row(row, runs_dir, n, records_dir=RECORDS):
     trained = rundir.saved_config(workdir)   # with `auto` resolved to the precision it trained in
     result = {"row": dataclasses.asdict(row), "train_seconds": time.time() - start,
               "machine": execution.machine()}
-    result["figures"], fakes, labels, result["evaluator_accuracy"] = _score(generator, config, n,
-                                                                            nearest=row.data == "mnist")
+    result["figures"], fakes, labels, info = _score(generator, config, n, nearest=row.data == "mnist")
+    result["evaluator"] = {"sha256": info["sha256"], "test_accuracy": info["test_accuracy"]}
     if not row.seed:   # one grid per table line; a conditional row's has a row of 10 per class
       grid = (np.concatenate([fakes[labels == c][:10] for c in range(config.num_classes)])
               if config.conditional else fakes[:36])
@@ -123,7 +123,7 @@ def run_row(row, runs_dir, n, records_dir=RECORDS):
 
 
 def _score(generator, config, n, nearest=False):
-  """(figures, the uint8 samples, their labels (None if unconditional), the evaluator's test accuracy) of
+  """(figures, the uint8 samples, their labels (None if unconditional), the evaluator's record) of
   n samples of generator, as `make eval` scores them (with --nearest: the copy check's figures too)."""
   evaluator = evaluator_lib.load_evaluator(config)
   figures, fakes, labels = evaluator_lib.score(
@@ -132,7 +132,7 @@ def _score(generator, config, n, nearest=False):
     train_images, _ = data.load_images(config, evaluator.info["train_split"])
     heldout, _ = data.load_images(config, evaluator.info["eval_split"])
     figures["nearest"] = evaluator_lib.copy_check(evaluator, fakes, train_images, heldout)[0]
-  return figures, fakes, labels, evaluator.info["test_accuracy"]
+  return figures, fakes, labels, evaluator.info
 
 
 def _check_same_config(row, trained, config, made, remedy):
@@ -166,10 +166,12 @@ def floors(n, records_dir=RECORDS, measure=True):
   if not measure and os.path.exists(path):
     with open(path) as f:
       return json.load(f)
+  missing = [f"{name} ({data_dir})" for name, (_, data_dir, _) in DATA.items() if not os.path.isdir(data_dir)]
+  if missing:   # a floor not measured is never written: floors.json keeps the last measured ones
+    raise UserError(f"cannot measure the real-data floors: no folder for {', '.join(missing)}; set "
+                    "GAN_TF_FASHION_MNIST / GAN_TF_MNIST to the IDX folders (docs/data.md), or pass --report_only")
   out = {}
   for name, (dataset, data_dir, _) in DATA.items():
-    if not os.path.isdir(data_dir):
-      continue
     config = experiments.get_config("mlp", dataset=dataset, data_dir=data_dir)
     evaluator = evaluator_lib.load_evaluator(config)
     info = evaluator.info
@@ -177,10 +179,30 @@ def floors(n, records_dir=RECORDS, measure=True):
     real, labels = data.load_images(config, info["train_split"])
     out[name] = dict(evaluator_lib.real_floor(evaluator, real, reference, n, train_labels=labels,
                                               real_labels=evaluator_lib.reference_labels(evaluator, config)),
-                     accuracy=info["test_accuracy"],
+                     accuracy=info["test_accuracy"], evaluator=info["sha256"],
                      train_split=info["train_split"], eval_split=info["eval_split"])
   files.atomic_write(path, json.dumps(out, indent=1, sort_keys=True).encode())
   return out
+
+
+def shipped_evaluators():
+  """The sha256 of each evaluator shipped in gan_tf/evaluators/."""
+  hashes = set()
+  for name in os.listdir(evaluator_lib.SHIPPED_DIR):
+    if name.endswith(".json"):
+      with open(os.path.join(evaluator_lib.SHIPPED_DIR, name)) as f:
+        hashes.add(json.load(f)["sha256"])
+  return hashes
+
+
+def _scorer(result, shipped):
+  """Which evaluator scored a row, in words."""
+  if "evaluator" not in result:
+    accuracy = result.get("evaluator_accuracy")
+    return ("an evaluator trained on its machine before evaluators shipped"
+            + (f" (test accuracy {100 * accuracy:.2f}%)" if accuracy else ""))
+  digest = result["evaluator"]["sha256"]
+  return f"evaluator {digest[:12]}" + (" (shipped)" if digest in shipped else " (not a shipped one)")
 
 
 def _machine(result):
@@ -198,14 +220,14 @@ def markdown(results, floor, n):
            f"{n:,} samples against the evaluator's held-out split (gan_tf.evaluate); wall time on "
            f"{machine_line}.", "", "## Evaluators and the real-data floor", "",
            "| data | evaluator accuracy | trained on / scored against | classifier score | FD features | "
-           "KID | precision / recall | density / coverage | classes covered | intra-class FD |",
-           "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+           "KID | precision / recall | density / coverage | classes covered | intra-class FD | evaluator |",
+           "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|"]
   for name, f in floor.items():
     intra = f"{f['intra_frechet']:.2f}" if "intra_frechet" in f else ""
     lines.append(f"| {name} | {100 * f['accuracy']:.2f}% | {f['train_split']} / {f['eval_split']} | "
                  f"{f['classifier_score']:.2f} | {f['frechet_features']:.2f} | {f['kid_mean']:+.4f} | "
                  f"{_pair([f], 'precision', 'recall')} | {_pair([f], 'density', 'coverage')} | "
-                 f"{f['classes_covered']} | {intra} |")
+                 f"{f['classes_covered']} | {intra} | {f.get('evaluator', '')[:12] or 'before shipping'} |")
   lines += ["", "MNIST offline is its 10,000-digit test split only: GANs train on `test[:80%]` (the 8,000 "
             "first digits), the evaluator trains on the same 8,000 and is scored on `test[80%:]`.", "",
             "Rows that sample with a moving average of G's weights (`--g_ema`) are scored with it; *live G's "
@@ -255,7 +277,11 @@ def markdown(results, floor, n):
         f"{_pair(figures, 'density', 'coverage')} | {'-'.join(map(str, covered))} | {accuracy} | "
         f"{intra} | {copy} | {figures[0]['histogram']} | ![](results/{rows[0].id}.png) |")
   lines += _targets(groups, results, floor)
-  lines += ["", "## Settings", ""]
+  shipped = shipped_evaluators()
+  lines += ["", "## Settings", "", "Each row's command, where its training differs from its source's, the "
+            "machine it trained on, and the evaluator that scored it (by its sha256; the shipped ones are in "
+            "`gan_tf/evaluators/`, and a figure compares to the digit only with figures of the same evaluator).",
+            ""]
   for group, rows in groups.items():
     done = [row for row in rows if row.id in results]
     row_machines = sorted({_machine(results[row.id]) for row in done})
@@ -263,6 +289,8 @@ def markdown(results, floor, n):
     notes = sorted({results[row.id]["imported_from"] for row in done if "imported_from" in results[row.id]})
     where += "".join(f" ({note})" for note in notes)   # a row finished before records existed
     seeds = f" with `--seed=N` for N in {', '.join(str(row.seed) for row in rows)}" if len(rows) > 1 else ""
+    scorers = sorted({_scorer(results[row.id], shipped) for row in done})
+    where += f"; scored by {', '.join(scorers)}" if scorers else ""
     lines.append(f"- `{group}`: `{_flags(rows[0])}`{seeds}" + _deviations(rows[0]) + where)
   return "\n".join(lines) + "\n"
 
