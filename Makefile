@@ -15,7 +15,7 @@ RUN ?= latest
 MODEL ?= latest
 
 .PHONY: help install test train-mlp train-mlp-small train-dcgan train-dcgan-tutorial train tensorboard export \
-	generate interpolate eval bench profile results clean
+	generate interpolate eval evaluator bench profile results clean
 help:  ## this list
 	@sed -n '2,3p' $(MAKEFILE_LIST) | sed 's/^# //'
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 22
@@ -62,6 +62,9 @@ interpolate: $(STAMP)  ## a latent walk of a run as PNG + GIF: make interpolate 
 
 eval: $(STAMP)  ## sample quality, a table and a JSON line: make eval [RUN=runs/mlp-...|latest] [ARGS='--nearest']
 	$(PY) -m gan_tf.evaluate --run=$(RUN) $(ARGS)
+
+evaluator: $(STAMP)  ## rebuild a shipped evaluator in gan_tf/evaluators/ (minutes): ARGS='--dataset=mnist' DATA_DIR=<IDX folder>
+	$(PY) -m gan_tf.evaluator $(DATA_FLAG) $(ARGS)
 
 bench: $(STAMP)  ## training speed vs the plain tf.function loop -> runs/bench/ (minutes)
 	$(PY) -m gan_tf.bench $(DATA_FLAG) --out=runs/bench $(ARGS)

@@ -332,7 +332,9 @@ def ship(config, cache_dir=None):
   with open(evaluator.info["path"], "rb") as f:
     files.atomic_write(model_path, f.read())
   info = {k: v for k, v in evaluator.info.items() if k not in ("path", "trained_now", "shipped", "data_dir")}
-  info.setdefault("data", data.describe(config).replace(data.idx_dir(config), "a folder"))
+  folder = data.idx_dir(config)   # a package's folder names where to get the files; another is private
+  info.setdefault("data", data.describe(config) if not folder or folder in data.OFFLINE_DIRS.values()
+                  else data.describe(config).replace(folder, "a folder of its distribution's .gz files"))
   info.setdefault("data_files", _data_files(config))
   files.atomic_write(info_path, (json.dumps(dict(info, sha256=sha256(model_path)), indent=2, sort_keys=True)
                                  + "\n").encode())

@@ -1,9 +1,11 @@
 """The sample-quality evaluator: metrics against hand-derived numbers, the evaluator cache, the sources of
 samples, the command line and the training callback, on synthetic IDX data (real data only where present)."""
+import dataclasses
 import gzip
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import types
@@ -231,6 +233,37 @@ def test_test_only_data_dir_trains_on_first_80_percent_and_says_so(tmp_path):
   info = evaluator_lib.load_evaluator(config, str(tmp_path / "cache"), TINY).info
   assert (info["train_split"], info["train_examples"]) == ("test[:80%]", 200)
   assert (info["eval_split"], info["eval_examples"]) == ("test[80%:]", 50)
+
+
+def test_the_shipped_evaluator_loads_without_training_and_names_its_hash(tmp_path):
+  """A test-only MNIST folder keys the shipped MNIST evaluator: it loads from gan_tf/evaluators/, its bytes'
+  sha256 the one its record names, with no training and no cache (here on synthetic files)."""
+  config = _config(_synthetic_data(tmp_path / "data", counts=(("t10k", 250),)))
+  evaluator = evaluator_lib.load_evaluator(config, str(tmp_path / "empty-cache"))
+  model_path, info_path = evaluator_lib.evaluator_paths(config, evaluator_lib.SHIPPED_DIR)
+  with open(info_path) as f:
+    record = json.load(f)
+  assert evaluator.info["shipped"] and not evaluator.info["trained_now"] and evaluator.info["path"] == model_path
+  assert evaluator.info["sha256"] == record["sha256"] == evaluator_lib.sha256(model_path)
+  assert record["spec"] == json.loads(json.dumps(dataclasses.asdict(evaluator_lib.SMALL_DATA_SPEC)))
+  assert record["test_accuracy"] >= 0.99
+  assert not os.path.exists(tmp_path / "empty-cache")
+
+
+def test_an_evaluator_whose_bytes_are_not_its_records_is_refused(tmp_path, monkeypatch):
+  config = _config(_synthetic_data(tmp_path / "data", counts=(("t10k", 250),)))
+  shipped = tmp_path / "shipped"
+  shipped.mkdir()
+  model_path, info_path = evaluator_lib.evaluator_paths(config, evaluator_lib.SHIPPED_DIR)
+  for path in (model_path, info_path):
+    shutil.copy(path, shipped)
+  damaged = shipped / os.path.basename(model_path)
+  raw = bytearray(damaged.read_bytes())
+  raw[len(raw) // 2] ^= 0xFF
+  damaged.write_bytes(bytes(raw))
+  monkeypatch.setattr(evaluator_lib, "SHIPPED_DIR", str(shipped))
+  with pytest.raises(evaluator_lib.EvaluatorError, match=r"its sha256 \w+\.\.\. is not the \w+\.\.\. its record"):
+    evaluator_lib.load_evaluator(config, str(tmp_path / "cache"))
 
 
 def test_cache_dir_defaults_to_environment_variable(monkeypatch):
@@ -471,20 +504,11 @@ def test_pixel_frechet_distance_separates_datasets():
   assert other > 10 * same
 
 
-# Set by .ci/run, so a fresh CI machine trains them (minutes) and checks them.
-TRAIN_EVALUATORS_ENV = "GAN_TF_TRAIN_EVALUATORS"
-
-
 @pytest.mark.parametrize("dataset, target", [(FASHION, 0.91), (MNIST, 0.99)])
-def test_real_evaluator_meets_its_accuracy_target(dataset, target):
+def test_shipped_evaluator_meets_its_accuracy_target_on_the_real_data(dataset, target):
   config = _real_config(*dataset)
-  model_path, info_path = evaluator_lib.evaluator_paths(config)
-  if not os.path.exists(info_path):
-    if os.environ.get(TRAIN_EVALUATORS_ENV) != "1":
-      pytest.skip(f"no cached evaluator at {model_path}; set {TRAIN_EVALUATORS_ENV}=1 to train it here "
-                  f"(minutes), or: python -m gan_tf.evaluate --model=... --data_dir={config.data_dir}")
-    evaluator_lib.load_evaluator(config)   # trains and caches it
-  cached = evaluator_lib.load_evaluator(config)
-  assert not cached.info["trained_now"] and cached.info["test_accuracy"] >= target
-  images, labels = data.load_images(config, cached.info["eval_split"])
-  assert evaluator_lib.accuracy(cached, images, labels) >= target
+  evaluator = evaluator_lib.load_evaluator(config)
+  assert evaluator.info["shipped"] and not evaluator.info["trained_now"]
+  images, labels = data.load_images(config, evaluator.info["eval_split"])
+  measured = evaluator_lib.accuracy(evaluator, images, labels)
+  assert measured >= target and measured == pytest.approx(evaluator.info["test_accuracy"], abs=1e-3)
