@@ -4,8 +4,8 @@ Source: the article's Keras DCGAN. G: Dense 1024 -> Dense 128*7*7 -> Reshape -> 
 Conv2D 64 5x5 -> UpSampling2D -> Conv2D 1 5x5 tanh. D: Conv2D 64 5x5 -> MaxPool -> Conv2D 128 5x5 ->
 MaxPool -> Flatten -> Dense 1024 -> Dense 1. The program it describes used SGD lr 5e-4 with Nesterov
 momentum 0.9 and batch 128 for both networks.
-Expect: on Fashion-MNIST, 20 epochs: all 10 classes, classifier score 6.56 (75% of the real data's);
-experiments/RESULTS.md, row dcgan-fashion-20-default.
+Expect: on Fashion-MNIST, 20 epochs, all 10 classes; the figures are experiments/RESULTS.md's row
+dcgan-fashion-20-default, with its command.
 """
 from gan_tf.config import Config
 

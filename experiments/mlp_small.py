@@ -3,8 +3,8 @@
 Source: the introductory walk-through (G 100-128-784, D 784-128-1, LeakyReLU, binary cross-entropy, plain
 SGD, batch 64, z ~ U(-1, 1)); it trains "until the loss has stabilised for both networks", which is the
 optional plateau rule here (`--plateau_patience=N`).
-Expect: on Fashion-MNIST, 50 epochs: all 10 classes, classifier score 6.42 (73% of the real data's);
-experiments/RESULTS.md, row mlp_small-fashion-50-default.
+Expect: on Fashion-MNIST, 50 epochs, all 10 classes; the figures are experiments/RESULTS.md's row
+mlp_small-fashion-50-default, with its command.
 """
 from experiments import mlp
 

@@ -26,6 +26,28 @@ FASHION = os.environ.get("GAN_TF_FASHION_MNIST", "/usr/share/datasets/fashion-mn
 MNIST = os.environ.get("GAN_TF_MNIST", os.path.join(REPO, "..", "shared", "data", "mnist"))
 RECORDS = os.path.join(REPO, "experiments", "results")   # each row's grid (.png) and record (.json)
 REPORT = os.path.join(REPO, "experiments", "RESULTS.md")
+README = os.path.join(REPO, "README.md")
+README_BEGIN = "<!-- experiments table: written by make results from experiments/results/; do not edit -->"
+README_END = "<!-- end of experiments table -->"
+# The README's table: (experiment, its networks and source, data, the source row's group or None, gan_tf's).
+README_ROWS = (
+    ("`mlp` (`make train-mlp`)", "dense G 100-256-512-784, D 784-256-128-1: the classic TF1 GAN tutorial",
+     "Fashion-MNIST", "mlp-fashion-50-source", "mlp-fashion-50-default"),
+    ("`mlp`", "the same", "MNIST's 8,000 first test digits", "mlp-mnist-200-source", "mlp-mnist-200-default"),
+    ("`mlp --conditional`", "the same networks, asked for a class ([docs/conditional.md](docs/conditional.md))",
+     "Fashion-MNIST", None, "mlp-fashion-50-default-conditional"),
+    ("`mlp --conditional`", "the same", "MNIST's 8,000 first test digits", None,
+     "mlp-mnist-200-default-conditional"),
+    ("`mlp_small` (`make train-mlp-small`)", "G 100-128-784, D 784-128-1: an introductory walk-through",
+     "Fashion-MNIST", "mlp_small-fashion-50-source", "mlp_small-fashion-50-default"),
+    ("`dcgan_tutorial` (`make train-dcgan-tutorial`)", "the [TensorFlow DCGAN tutorial]"
+     "(https://www.tensorflow.org/tutorials/generative/dcgan)'s networks", "MNIST's 8,000 first test digits",
+     "dcgan_tutorial-mnist-30-source", "dcgan_tutorial-mnist-30-default"),
+    ("`dcgan_tutorial --conditional`", "the same networks, asked for a class", "MNIST's 8,000 first test digits",
+     None, "dcgan_tutorial-mnist-30-default-conditional"),
+    ("`dcgan` (`make train-dcgan`)", "the Keras Conv2D/UpSampling2D DCGAN program an article describes",
+     "Fashion-MNIST", "dcgan-fashion-20-source", "dcgan-fashion-20-default"),
+)
 # row data -> (dataset, IDX folder, split); offline MNIST is its test split alone.
 DATA = {"fashion": ("fashion_mnist", FASHION, "train"), "mnist": ("mnist", MNIST, "test[:80%]")}
 # The conditional rows' targets (issue 29): (least label accuracy, least share of the real data's score).
@@ -346,7 +368,7 @@ def _deviations(row):
 
 def _flags(row):
   dataset, _, split = DATA[row.data]
-  folder = "/usr/share/datasets/fashion-mnist" if row.data == "fashion" else "../shared/data/mnist"
+  folder = "/usr/share/datasets/fashion-mnist" if row.data == "fashion" else "<MNIST's IDX folder>"
   args = [f"--experiment={row.experiment}", f"--dataset={dataset}", f"--data_dir={folder}",
           f"--split={split}", f"--epochs={row.epochs}"]
   if row.setting == "source":
@@ -354,6 +376,51 @@ def _flags(row):
   if row.conditional:
     args.append("--conditional")
   return " ".join(args)
+
+
+def _short_machine(result):
+  m = result.get("machine")
+  if not m:
+    return "machine not recorded"
+  units = "native bf16" if m.get("native", {}).get("bfloat16") else ("AVX-512" if m.get("avx512") else "AVX2")
+  return f"{m['cpus']}-core {m['cpu'].replace('(R)', '')}, {units}"
+
+
+def readme_table(results):
+  """The README's experiments table from the rows' results (as RESULTS.md's figures: seeds' means)."""
+  groups = {}
+  for row in _rows():
+    groups.setdefault(row.group, []).append(results.get(row.id))
+
+  def score(group):
+    done = [r["figures"]["classifier_score"] for r in groups.get(group, []) if r]
+    return f"{np.mean(done):.2f}" if done else "—"
+  lines = [README_BEGIN, "| experiment | network and source | data | epochs | wall time (machine) | "
+           "score: source / gan_tf | label accuracy |", "|---|---|---|---:|---|---:|---:|"]
+  for name, network, data_name, source, default in README_ROWS:
+    done = [r for r in groups[default] if r]
+    epochs = default.split("-")[2]
+    wall = (f"{np.mean([r['train_seconds'] for r in done]) / 60:.1f} min ({_short_machine(done[0])})"
+            if done else "not run yet")
+    accuracy = [r["figures"]["label_accuracy"] for r in done if "label_accuracy" in r["figures"]]
+    lines.append(f"| {name} | {network} | {data_name} | {epochs} | {wall} | "
+                 f"{score(source) if source else '—'} / {score(default)} | "
+                 f"{f'{100 * np.mean(accuracy):.1f}%' if accuracy else ''} |")
+  return "\n".join(lines + [README_END])
+
+
+def write_readme_table(results, path=README):
+  """Replaces the README's table between its markers with readme_table(results)."""
+  with open(path) as f:
+    text = f.read()
+  start, end = text.index(README_BEGIN), text.index(README_END) + len(README_END)
+  files.atomic_write(path, (text[:start] + readme_table(results) + text[end:]).encode())
+
+
+def recorded_results(records_dir=RECORDS):
+  """{row id: result} of every row with a committed record (checked against the row's config as now)."""
+  return {row.id: run_row(row, os.devnull, 0, records_dir) for row in _rows()
+          if os.path.exists(record_path(row, records_dir))}
 
 
 def main():
@@ -369,6 +436,7 @@ def main():
     results[row.id] = run_row(row, f.runs_dir, f.n)
   text = markdown(results, floors(f.n, measure=not f.report_only), f.n)
   files.atomic_write(REPORT, text.encode())
+  write_readme_table(results)
   print(text)
 
 

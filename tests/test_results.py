@@ -125,7 +125,7 @@ def test_a_dense_row_is_the_mean_and_spread_of_its_seeds_each_with_its_command()
   # Sample standard deviations: of 8, 9, 10 it is 1; of 96, 97, 98 (%) 1; of 0.9, 1.0, 1.1 0.1.
   assert (f"| {group} | 200 | 3 | float32 | 1.5 min | 9.00 ± 1.00 (90%) |  | 5.00 ± 0.00 | 0.0500 ± 0.0000 | 0.60 ± 0.00 / 0.50 ± 0.00 | 0.90 ± 0.00 / 0.80 ± 0.00 | 10 | "
           "97.0% ± 1.0% | 9.00 ± 1.00 | 1.00 ± 0.10 / 2.00 ± 0.20 |") in text
-  assert (f"- `{group}`: `--experiment=mlp --dataset=mnist --data_dir=../shared/data/mnist --split=test[:80%] "
+  assert (f"- `{group}`: `--experiment=mlp --dataset=mnist --data_dir=<MNIST's IDX folder> --split=test[:80%] "
           "--epochs=200 --conditional` with `--seed=N` for N in 0, 1, 2") in text
   assert "| mnist | 99.00% | a / b | 10.00 | 1.00 | +0.0000 |  |  | 10 | 2.00 | before shipping |" in text
   assert f"| {group} | ≥ 97% / 97.0%: met | ≥ 90% / 90.0%: met |" in text
@@ -156,3 +156,12 @@ def test_a_conv_rows_auto_precision_reuses_a_record_of_any_precision_and_says_wh
   (records / f"{dense.id}.json").write_text(json.dumps({"figures": {}, "config": trained}))
   with pytest.raises(UserError, match="mixed_precision 'bfloat16' -> 'float32'"):
     results.run_row(dense, str(tmp_path / "runs"), n=10, records_dir=str(records))
+
+
+def test_the_readme_table_is_the_committed_records():
+  """One source for each figure: the README's experiments table is what make results writes from the
+  committed records, which must also still match the rows' configs."""
+  with open(results.README) as f:
+    text = f.read()
+  start, end = text.index(results.README_BEGIN), text.index(results.README_END) + len(results.README_END)
+  assert text[start:end] == results.readme_table(results.recorded_results())
