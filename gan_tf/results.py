@@ -241,13 +241,14 @@ def markdown(results, floor, n):
            "Regenerate: `make results` (or `python -m gan_tf.results`). Figures at n = "
            f"{n:,} samples against the evaluator's held-out split (gan_tf.evaluate); wall time on "
            f"{machine_line}.", "", "## Evaluators and the real-data floor", "",
-           "| data | evaluator accuracy | trained on / scored against | classifier score | FD features | "
+           "| data | evaluator accuracy | trained on / scored against | real images | classifier score | "
+           "FD features | "
            "KID | precision / recall | density / coverage | classes covered | intra-class FD | evaluator |",
-           "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+           "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
   for name, f in floor.items():
     intra = f"{f['intra_frechet']:.2f}" if "intra_frechet" in f else ""
     lines.append(f"| {name} | {100 * f['accuracy']:.2f}% | {f['train_split']} / {f['eval_split']} | "
-                 f"{f['classifier_score']:.2f} | {f['frechet_features']:.2f} | {f['kid_mean']:+.4f} | "
+                 f"{f['n']:,} | {f['classifier_score']:.2f} | {f['frechet_features']:.2f} | {f['kid_mean']:+.4f} | "
                  f"{_pair([f], 'precision', 'recall')} | {_pair([f], 'density', 'coverage')} | "
                  f"{f['classes_covered']} | {intra} | {f.get('evaluator', '')[:12] or 'before shipping'} |")
   lines += ["", "MNIST offline is its 10,000-digit test split only: GANs train on `test[:80%]` (the 8,000 "
@@ -263,6 +264,8 @@ def markdown(results, floor, n):
             "mean distance to their nearest training image over that of held-out real images, in pixels "
             "and in the evaluator's features (about 1: no copying; `make eval ARGS=--nearest`), for the "
             "rows on MNIST's 8,000 digits.", "",
+            "The real-data floor scores n real training images like samples (all 8,000 where MNIST has no "
+            "more), against the same held-out split.", "",
             "## Runs", "",
             "| row | epochs | seeds | compute dtype | wall | classifier score (% of real) | live G's score | "
             "FD features | KID | precision / recall | density / coverage | classes covered | label accuracy | "
@@ -299,6 +302,7 @@ def markdown(results, floor, n):
         f"{_pair(figures, 'density', 'coverage')} | {'-'.join(map(str, covered))} | {accuracy} | "
         f"{intra} | {copy} | {figures[0]['histogram']} | ![](results/{rows[0].id}.png) |")
   lines += _targets(groups, results, floor)
+  lines += _factors(groups, results, floor)
   shipped = shipped_evaluators()
   lines += ["", "## Settings", "", "Each row's command, where its training differs from its source's, the "
             "machine it trained on, and the evaluator that scored it (by its sha256; the shipped ones are in "
@@ -332,6 +336,24 @@ def _targets(groups, results, floor):
     cells = [_against(100 * accuracy, reached, "%")]
     cells.append(_against(100 * share, score, "%") if share and score else "no target")
     lines.append(f"| {group} | " + " | ".join(cells) + " |")
+  return lines
+
+
+def _factors(groups, results, floor):
+  """The classifier score's two factors per row (the seeds' means): effective classes / classes per sample."""
+  lines = ["", "## The classifier score's two factors", "",
+           "exp(H(p(y))), the classes the samples spread over, and exp(E H(p(y|x))), the classes one sample "
+           "looks like; the score is their ratio (docs/evaluation.md).", "",
+           "| row | effective classes / classes per sample | real data |", "|---|---|---|"]
+  for group, rows in groups.items():
+    done = [results[row.id]["figures"] for row in rows if row.id in results]
+    if not done or "effective_classes" not in done[0]:
+      continue
+    real = floor.get(rows[0].data, {})
+    real_cell = (f"{real['effective_classes']:.2f} / {real['classes_per_sample']:.2f}"
+                 if "effective_classes" in real else "")
+    lines.append(f"| {group} | {np.mean([f['effective_classes'] for f in done]):.2f} / "
+                 f"{np.mean([f['classes_per_sample'] for f in done]):.2f} | {real_cell} |")
   return lines
 
 

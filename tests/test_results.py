@@ -120,20 +120,20 @@ def test_a_dense_row_is_the_mean_and_spread_of_its_seeds_each_with_its_command()
                              nearest={"pixels": {"ratio": ratio}, "features": {"ratio": 2 * ratio}})
     runs[row.id] = result
   text = results.markdown(runs, {"mnist": {"classifier_score": 10.0, "accuracy": 0.99, "train_split": "a",
-                                           "eval_split": "b", "frechet_features": 1.0, "kid_mean": 0.0,
+                                           "eval_split": "b", "frechet_features": 1.0, "kid_mean": 0.0, "n": 8000,
                                            "classes_covered": 10, "intra_frechet": 2.0}}, 10)
   # Sample standard deviations: of 8, 9, 10 it is 1; of 96, 97, 98 (%) 1; of 0.9, 1.0, 1.1 0.1.
   assert (f"| {group} | 200 | 3 | float32 | 1.5 min | 9.00 ± 1.00 (90%) |  | 5.00 ± 0.00 | 0.0500 ± 0.0000 | 0.60 ± 0.00 / 0.50 ± 0.00 | 0.90 ± 0.00 / 0.80 ± 0.00 | 10 | "
           "97.0% ± 1.0% | 9.00 ± 1.00 | 1.00 ± 0.10 / 2.00 ± 0.20 |") in text
   assert (f"- `{group}`: `--experiment=mlp --dataset=mnist --data_dir=<MNIST's IDX folder> --split=test[:80%] "
           "--epochs=200 --conditional` with `--seed=N` for N in 0, 1, 2") in text
-  assert "| mnist | 99.00% | a / b | 10.00 | 1.00 | +0.0000 |  |  | 10 | 2.00 | before shipping |" in text
+  assert "| mnist | 99.00% | a / b | 8,000 | 10.00 | 1.00 | +0.0000 |  |  | 10 | 2.00 | before shipping |" in text
   assert f"| {group} | ≥ 97% / 97.0%: met | ≥ 90% / 90.0%: met |" in text
   assert "| mlp-fashion-50-default-conditional | ≥ 85% / not run yet | |" in text
   runs[rows[0].id]["figures"].update(label_accuracy=0.90, classifier_score=6.5)   # means 94.3%, 8.5
   assert (f"| {group} | ≥ 97% / 95.0%: missed by 2.0 points | ≥ 90% / 85.0%: missed by 5.0 points |"
           in results.markdown(runs, {"mnist": {"classifier_score": 10.0, "accuracy": 0.99, "train_split": "a",
-                                               "eval_split": "b", "frechet_features": 1.0, "kid_mean": 0.0,
+                                               "eval_split": "b", "frechet_features": 1.0, "kid_mean": 0.0, "n": 8000,
                                                "classes_covered": 10}}, 10))
 
 
