@@ -70,6 +70,11 @@ def main():
             "evaluator": {k: info[k] for k in ("sha256", "shipped", "path", "test_accuracy", "train_split",
                                                 "eval_split", "train_examples", "eval_examples",
                                                 "trained_now", "train_seconds")}}
+  if f.cas:
+    if not config.num_classes:
+      raise UserError("--cas needs a conditional run (--conditional): it trains a classifier on the labelled "
+                      "samples")
+    result["cas"] = evaluator_lib.classification_accuracy_score(evaluator, config, sample, f.seed)
   if f.nearest:
     heldout, _ = data.load_images(config, info["eval_split"])
     figures, checked, nearest = evaluator_lib.copy_check(evaluator, fakes, train_images, heldout, seed=f.seed)
@@ -100,6 +105,11 @@ def _table(result):
   if result["conditional"]:
     lines.append(f"(label accuracy's ceiling: the evaluator's test accuracy, "
                  f"{result['evaluator']['test_accuracy']:.2%})")
+  if "cas" in result:
+    cas = result["cas"]
+    lines.append(f"CAS: a classifier trained on {cas['n']:,} samples alone reads {cas['cas']:.2%} of the real "
+                 f"{cas['test_split']} images right; trained on as many real images, {cas['real_baseline']:.2%}: "
+                 f"ratio {cas['ratio']:.3f}")
   if "nearest" in result:
     near = result["nearest"]
     lines.append(f"copy check: nearest-training distance of {near['n']} samples / of {near['n']} held-out "
@@ -122,6 +132,9 @@ if __name__ == "__main__":
                        lower_bound=0)
   flags.DEFINE_bool("live", False, "With --run: score G's trained weights from the checkpoint, not the "
                     "weight average (--g_ema) the run samples and exports with.")
+  flags.DEFINE_bool("cas", False, "Conditional runs: the classification accuracy score, the evaluator's "
+                    "network trained on generated labelled samples alone and tested on the real reference split, "
+                    "against the same network trained on real images (minutes).")
   flags.DEFINE_bool("nearest", False, "Copy check: each sample's nearest training image, in pixels and in "
                     "the evaluator's features, against held-out real images'; writes a PNG of the closest "
                     "pairs.")

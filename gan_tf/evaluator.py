@@ -97,6 +97,29 @@ def score(evaluator, config, sample_fn, n, seed=0, reference=None, real_labels=N
   return figures, fakes, labels
 
 
+def classification_accuracy_score(evaluator, config, sample_fn, seed=0, n=None):
+  """CAS (Ravuri & Vinyals 2019; Lesort et al. 2018's protocol): the evaluator's network, trained as the
+  evaluator was but only on n generated labelled samples (default: as many as the evaluator's real training
+  images, balanced over the classes), tested on the real reference split. Its baseline is the same network
+  trained on the real training images, which is the evaluator itself when n is its training set's size."""
+  spec = EvaluatorSpec(**dict(evaluator.info["spec"], widths=tuple(evaluator.info["spec"]["widths"])))
+  n = n or evaluator.info["train_examples"]
+  fakes, labels = sampling.sample_per_class(sample_fn, n, config.num_classes, seed)
+  start = time.perf_counter()
+  classifier = Evaluator(_two_headed(train_classifier(fakes, labels, spec, config.num_classes)), {})
+  images, real_labels = data.load_images(config, evaluator.info["eval_split"])
+  cas = accuracy(classifier, images, real_labels)
+  if n == evaluator.info["train_examples"]:
+    baseline = evaluator.info["test_accuracy"]
+  else:   # the same network on n real training images
+    real, real_train_labels = data.load_images(config, evaluator.info["train_split"])
+    chosen = np.sort(np.random.default_rng(seed).choice(len(real), min(n, len(real)), replace=False))
+    baseline = accuracy(Evaluator(_two_headed(train_classifier(real[chosen], real_train_labels[chosen], spec,
+                                                               config.num_classes)), {}), images, real_labels)
+  return {"cas": cas, "real_baseline": baseline, "ratio": cas / baseline, "n": n,
+          "test_split": evaluator.info["eval_split"], "train_seconds": round(time.perf_counter() - start, 1)}
+
+
 def real_floor(evaluator, train_images, reference, n, seed=0, train_labels=None, real_labels=None, **kwargs):
   """The figures of n random real training images against reference: a perfect generator's, the floor;
   with their labels and the reference's, the conditional figures too."""

@@ -383,6 +383,26 @@ def test_a_conditional_models_eval_scores_its_labels(synthetic, tmp_path):
   assert shifted["frechet_features"] == pytest.approx(figures["frechet_features"], rel=1e-6)   # same images
 
 
+def test_cas_of_real_labelled_images_is_the_baseline_and_of_wrong_labels_chance(synthetic):
+  """A 'generator' that returns real training images of the class asked for trains the evaluator's network
+  as well as real data does (ratio about 1); one that returns the next class's images teaches it wrong
+  labels (CAS near 0)."""
+  config = synthetic.config.replace(conditional=True)
+  images, labels = data.load_images(config, "train")
+
+  def draw(shift):
+    def sample(n, seed=0, label=None):
+      pool = images[labels == (label + shift) % 10]
+      return pool[np.random.default_rng(seed).integers(0, len(pool), n)]
+    return sample
+  right = evaluator_lib.classification_accuracy_score(synthetic.evaluator, config, draw(0))
+  assert right["n"] == synthetic.evaluator.info["train_examples"] == 300
+  assert right["real_baseline"] == synthetic.evaluator.info["test_accuracy"] > 0.5
+  assert right["cas"] > 0.5 and abs(right["ratio"] - 1) < 0.2
+  wrong = evaluator_lib.classification_accuracy_score(synthetic.evaluator, config, draw(1))
+  assert wrong["cas"] < 0.2 and wrong["ratio"] < 0.3
+
+
 # --- sources of samples, command line, callback -------------------------------------------------------
 
 def test_in_memory_samples_equal_the_saved_models(synthetic, tmp_path):
