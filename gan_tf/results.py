@@ -16,7 +16,7 @@ import numpy as np
 from absl import flags, logging
 
 import experiments
-from gan_tf import data, evaluator as evaluator_lib, execution, files, images, rundir, sampling
+from gan_tf import data, evaluator as evaluator_lib, execution, files, images, metrics, rundir, sampling
 from gan_tf import train
 from gan_tf.config import Config
 from gan_tf.errors import UserError, run_main
@@ -53,6 +53,11 @@ DATA = {"fashion": ("fashion_mnist", FASHION, "train"), "mnist": ("mnist", MNIST
 # The conditional rows' targets (issue 29): (least label accuracy, least share of the real data's score).
 TARGETS = {"mlp-fashion-50-default-conditional": (0.85, 0.90), "mlp-mnist-200-default-conditional": (0.97, 0.90),
            "dcgan_tutorial-mnist-30-default-conditional": (0.97, None)}
+BOOTSTRAP = 100   # resamples of each row's 95% intervals, as make eval's default
+# Lesort et al. 2018 (arXiv:1806.10840), their table of classifiers trained on 50,000 generated samples and
+# tested on the real test set, 8 seeds: (model, accuracy) per dataset, the first the real-data baseline.
+LESORT = {"mnist": (("real data", 0.978), ("CGAN", 0.956), ("CVAE (their best)", 0.959)),
+          "fashion": (("real data", 0.866), ("CGAN", 0.777), ("CVAE (their best)", 0.810))}
 SEEDS = (0, 1, 2)   # the dense rows' seeds (minutes each); the conv rows' (an hour each) is the first
 DENSE = ("mlp", "mlp_small")
 
@@ -137,19 +142,27 @@ def run_row(row, runs_dir, n, records_dir=RECORDS):
   # With a weight average, the same run scored with G's own weights shows what the average adds.
   if config.g_ema and "live_figures" not in result and rundir.latest_checkpoint(workdir):
     _, live = rundir.restore_generator(workdir, live=True)
-    result["live_figures"] = _score(live, config, n)[0]
+    result["live_figures"] = _score(live, config, n, full=False)[0]
   files.atomic_write(done, json.dumps(result).encode())
   files.atomic_write(record, json.dumps(dict(result, config=json.loads(trained.to_json())), indent=1,
                                         sort_keys=True).encode())
   return dict(result, precision=trained.mixed_precision)
 
 
-def _score(generator, config, n, nearest=False):
+def _score(generator, config, n, nearest=False, full=True):
   """(figures, the uint8 samples, their labels (None if unconditional), the evaluator's record) of
-  n samples of generator, as `make eval` scores them (with --nearest: the copy check's figures too)."""
+  n samples of generator, as `make eval` scores them (with --nearest: the copy check's figures too); full:
+  with the bootstrap intervals, and a conditional row's CAS (`make eval ARGS=--cas`)."""
   evaluator = evaluator_lib.load_evaluator(config)
-  figures, fakes, labels = evaluator_lib.score(
-      evaluator, config, functools.partial(sampling.sample, generator, config.noise), n)
+  sample = functools.partial(sampling.sample, generator, config.noise)
+  reference = evaluator_lib.reference_embeddings(evaluator, config)
+  real_labels = evaluator_lib.reference_labels(evaluator, config) if config.num_classes else None
+  figures, fakes, labels = evaluator_lib.score(evaluator, config, sample, n, 0, reference, real_labels)
+  if full:
+    figures["intervals"] = metrics.bootstrap_intervals(evaluator.embed(fakes), reference, BOOTSTRAP,
+                                                       fake_labels=labels, real_labels=real_labels)
+  if full and config.num_classes:
+    figures["cas"] = evaluator_lib.classification_accuracy_score(evaluator, config, sample)
   if nearest:
     train_images, _ = data.load_images(config, evaluator.info["train_split"])
     heldout, _ = data.load_images(config, evaluator.info["eval_split"])
@@ -217,14 +230,17 @@ def shipped_evaluators():
   return hashes
 
 
-def _scorer(result, shipped):
-  """Which evaluator scored a row, in words."""
-  if "evaluator" not in result:
-    accuracy = result.get("evaluator_accuracy")
-    return ("an evaluator trained on its machine before evaluators shipped"
-            + (f" (test accuracy {100 * accuracy:.2f}%)" if accuracy else ""))
-  digest = result["evaluator"]["sha256"]
-  return f"evaluator {digest[:12]}" + (" (shipped)" if digest in shipped else " (not a shipped one)")
+def _scorers(results, shipped):
+  """Which evaluators scored these results, in words."""
+  named = sorted({r["evaluator"]["sha256"] for r in results if "evaluator" in r})
+  words = [f"evaluator {digest[:12]}" + (" (shipped)" if digest in shipped else " (not a shipped one)")
+           for digest in named]
+  legacy = [r for r in results if "evaluator" not in r]
+  if legacy:
+    accuracies = sorted({f"{100 * r['evaluator_accuracy']:.2f}%" for r in legacy if "evaluator_accuracy" in r})
+    words.append("evaluators trained on their machines before evaluators shipped"
+                 + (f" (test accuracy {', '.join(accuracies)})" if accuracies else ""))
+  return ", ".join(words)
 
 
 def _machine(result):
@@ -284,6 +300,8 @@ def markdown(results, floor, n):
     score = [f["classifier_score"] for f in figures]
     real = floor.get(rows[0].data, {}).get("classifier_score")
     share = f" ({100 * np.mean(score) / real:.0f}%)" if real else ""
+    if len(figures) == 1 and "intervals" in figures[0]:   # one seed: the samples' 95% interval instead
+      share = " [{:.2f}, {:.2f}]".format(*figures[0]["intervals"]["classifier_score"]) + share
     live = [r["live_figures"]["classifier_score"] for r in done if "live_figures" in r]
     covered = sorted({f["classes_covered"] for f in figures})
     near = [f["nearest"] for f in figures if "nearest" in f]
@@ -303,6 +321,7 @@ def markdown(results, floor, n):
         f"{intra} | {copy} | {figures[0]['histogram']} | ![](results/{rows[0].id}.png) |")
   lines += _targets(groups, results, floor)
   lines += _factors(groups, results, floor)
+  lines += _cas(groups, results)
   shipped = shipped_evaluators()
   lines += ["", "## Settings", "", "Each row's command, where its training differs from its source's, the "
             "machine it trained on, and the evaluator that scored it (by its sha256; the shipped ones are in "
@@ -315,8 +334,7 @@ def markdown(results, floor, n):
     notes = sorted({results[row.id]["imported_from"] for row in done if "imported_from" in results[row.id]})
     where += "".join(f" ({note})" for note in notes)   # a row finished before records existed
     seeds = f" with `--seed=N` for N in {', '.join(str(row.seed) for row in rows)}" if len(rows) > 1 else ""
-    scorers = sorted({_scorer(results[row.id], shipped) for row in done})
-    where += f"; scored by {', '.join(scorers)}" if scorers else ""
+    where += f"; scored by {_scorers([results[row.id] for row in done], shipped)}" if done else ""
     lines.append(f"- `{group}`: `{_flags(rows[0])}`{seeds}" + _deviations(rows[0]) + where)
   return "\n".join(lines) + "\n"
 
@@ -336,6 +354,36 @@ def _targets(groups, results, floor):
     cells = [_against(100 * accuracy, reached, "%")]
     cells.append(_against(100 * share, score, "%") if share and score else "no target")
     lines.append(f"| {group} | " + " | ".join(cells) + " |")
+  return lines
+
+
+def _cas(groups, results):
+  """The conditional rows' CAS ratio beside Lesort et al.'s, with the target: above their best model."""
+  lines = ["", "## Classification accuracy score beside a published table", "",
+           "CAS: the evaluator's network trained on generated labelled samples alone, tested on the real "
+           "reference split, over the same network trained on real images (`make eval ARGS=--cas`, "
+           "docs/evaluation.md). Lesort et al. 2018 (arXiv:1806.10840; 50,000 samples, their classifiers, "
+           "the datasets' own test splits, 8 seeds) as ratios to their real-data baseline. Ours: as many "
+           "samples as the evaluator's real training images (60,000 on Fashion-MNIST, 8,000 on MNIST's "
+           "test[:80%]), tested on the evaluator's reference split (test; MNIST's test[80%:]).", "",
+           "| data | model | CAS | real-data baseline | ratio | target (their best) |", "|---|---|---:|---:|---:|---|"]
+  targets = {data: max(acc for _, acc in rows[1:]) / rows[0][1] for data, rows in LESORT.items()}
+  for data, rows in LESORT.items():
+    for model, acc in rows[1:]:
+      lines.append(f"| {data} | Lesort et al.: {model} | {acc:.3f} | {rows[0][1]:.3f} | {acc / rows[0][1]:.3f} | |")
+    for group, members in groups.items():
+      if members[0].data != data or not members[0].conditional:
+        continue
+      done = [results[row.id]["figures"]["cas"] for row in members
+              if row.id in results and "cas" in results[row.id]["figures"]]
+      if not done:
+        lines.append(f"| {data} | gan_tf: {group} | not scored yet | | | ≥ {targets[data]:.3f} |")
+        continue
+      ratio = np.mean([c["ratio"] for c in done])
+      verdict = "met" if ratio >= targets[data] else f"missed by {targets[data] - ratio:.3f}"
+      lines.append(f"| {data} | gan_tf: {group} ({len(done)} seeds) | {_spread([c['cas'] for c in done], '.3f')} | "
+                   f"{done[0]['real_baseline']:.3f} | {_spread([c['ratio'] for c in done], '.3f')} | "
+                   f"≥ {targets[data]:.3f}: {verdict} |")
   return lines
 
 
