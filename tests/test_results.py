@@ -165,3 +165,23 @@ def test_the_readme_table_is_the_committed_records():
     text = f.read()
   start, end = text.index(results.README_BEGIN), text.index(results.README_END) + len(results.README_END)
   assert text[start:end] == results.readme_table(results.recorded_results())
+
+
+def test_cas_rows_stand_beside_lesort_et_al_and_single_seed_rows_show_their_interval():
+  group = "mlp-mnist-200-default-conditional"
+  runs = {}
+  for seed, ratio in zip(("", "-seed1", "-seed2"), (0.97, 0.98, 0.99)):
+    result = _result()
+    result["figures"].update(label_accuracy=0.97, intra_frechet=1.0,
+                             cas={"cas": ratio * 0.99, "real_baseline": 0.99, "ratio": ratio})
+    runs[group + seed] = result
+  conv = "dcgan_tutorial-mnist-30-default"
+  runs[conv] = _result()
+  runs[conv]["figures"]["intervals"] = {"classifier_score": [6.9, 7.1]}
+  text = results.markdown(runs, {}, 10)
+  assert "| mnist | Lesort et al.: CVAE (their best) | 0.959 | 0.978 | 0.981 | |" in text
+  # the seeds' mean ratio 0.980 against their best model's 0.959 / 0.978 = 0.9806
+  assert (f"| mnist | gan_tf: {group} (3 seeds) | 0.970 ± 0.010 | 0.990 | 0.980 ± 0.010 | ≥ 0.981: missed by "
+          "0.001 |") in text
+  assert "| fashion | gan_tf: mlp-fashion-50-default-conditional | not scored yet | | | ≥ 0.935 |" in text
+  assert f"| {conv} | 30 | 1 | float32 | 1.5 min | 7.00 [6.90, 7.10] |" in text
