@@ -94,11 +94,13 @@ def _table(result):
   if result["conditional"]:
     rows += [("label accuracy", "label_accuracy", ".2%"), ("intra-class FD", "intra_frechet", ".2f")]
   intervals = result.get("intervals", {})
-  width = 22 if intervals else 10
-  lines = [f"{'':22}{'samples':>10}{'95% interval' if intervals else '':>{width - 10 + 2}}{'real data':>11}"]
+  cells = [("", "samples", "95% interval" if intervals else "", "real data")]
   for label, key, form in rows:
     interval = f"[{intervals[key][0]:{form}}, {intervals[key][1]:{form}}]" if key in intervals else ""
-    lines.append(f"{label:22}{result[key]:>10{form}}{interval:>{width - 10 + 2}}{result['real_floor'][key]:>11{form}}")
+    cells.append((label, f"{result[key]:{form}}", interval, f"{result['real_floor'][key]:{form}}"))
+  widths = [max(len(row[i]) for row in cells) + 2 for i in range(4)]
+  lines = [row[0].ljust(widths[0]) + "".join(cell.rjust(width) for cell, width in zip(row[1:], widths[1:]))
+           for row in cells]
   lines.append(f"(precision, recall: k = 3; density, coverage: k = 5; on {result['prdc_n']:,} samples and as many "
                "real images" + (f"; intervals: {result['bootstrap_resamples']} bootstrap resamples"
                                 if intervals else "") + ")")
