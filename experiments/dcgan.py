@@ -34,7 +34,7 @@ def get_config():
       # minibatch stddev (Karras et al. 2018): D sees the batch's spread, against collapse (SCANS.md: Karras)
       minibatch_stddev=True,
       sample_every=1,
-      # 16-bit matmuls where the hardware runs them natively, float32 elsewhere: 1.5-2x faster on native-bf16
+      # 16-bit matmuls where the hardware runs them natively, float32 elsewhere: faster on native-bf16
       # CPUs at the same score (make bench; SCANS.md: bfloat16 against float32)
       mixed_precision="auto",
   )

@@ -26,7 +26,7 @@ def get_config():
       # mlp's weight average (experiments/mlp.py), its BatchNorm statistics recomputed (SCANS.md: update_bn)
       g_ema=0.999,
       sample_every=1,
-      # 16-bit matmuls where the hardware runs them natively, float32 elsewhere: 1.5-2x faster on native-bf16
+      # 16-bit matmuls where the hardware runs them natively, float32 elsewhere: faster on native-bf16
       # CPUs at the same score (make bench; SCANS.md: bfloat16 against float32)
       mixed_precision="auto",
   )

@@ -255,10 +255,12 @@ def bench(data_dir, quick):
     flops = step_flops_per_image(generator, discriminator, config.d_steps,
                                  config.loss == "wasserstein_gp", config.g_steps)
     images_per_step = config.batch_size * config.d_steps
-    # Dense rows take seconds and a shared machine drifts: the plain loop and the default alternate.
+    # A shared machine drifts: the dense rows (seconds) alternate the plain loop and the default.
     runs = [("plain loop", None)] + variants(name, quick, config.mixed_precision)
     if name not in CONV:
       runs = runs[:2] + runs[:2] + runs[2:]
+    else:   # the default and its float32 row alternate too: what auto buys is their ratio
+      runs = runs[:3] + runs[1:3] + runs[3:]
     windows = {}
     for label, overrides in runs:
       emulated = overrides and not native.get(overrides.get("mixed_precision"), True)

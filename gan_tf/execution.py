@@ -66,10 +66,10 @@ def choose_precision(strategy="default", cpuinfo=None, gpu_capabilities=None):
 def resolve_precision(config, saved=None):
   """(config, why): config with mixed_precision "auto" made concrete (a resumed run's saved choice, else
   choose_precision's), or as it is when set."""
+  if saved is not None and config.mixed_precision in ("auto", saved.mixed_precision):
+    return config.replace(mixed_precision=saved.mixed_precision), "kept from the run being resumed"
   if config.mixed_precision != "auto":
     return config, "as set"
-  if saved is not None:
-    return config.replace(mixed_precision=saved.mixed_precision), "kept from the run being resumed"
   precision, why = choose_precision(config.strategy)
   return config.replace(mixed_precision=precision), why
 
