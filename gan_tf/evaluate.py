@@ -13,7 +13,7 @@ import sys
 import numpy as np
 from absl import flags
 
-from gan_tf import data, evaluator as evaluator_lib, export, images, metrics, rundir, sampling
+from gan_tf import data, evaluator as evaluator_lib, export, images, rundir, sampling
 from gan_tf.errors import UserError, run_main
 
 DEFAULT_N = 10_000
@@ -55,11 +55,8 @@ def main():
   reference = evaluator_lib.reference_embeddings(evaluator, config)
   train_images, train_labels = data.load_images(config, info["train_split"])
   real_labels = evaluator_lib.reference_labels(evaluator, config) if config.num_classes else None
-  figures, fakes, labels = evaluator_lib.score(evaluator, config, sample, f.n, f.seed, reference, real_labels)
-  if f.bootstrap:
-    figures["intervals"] = metrics.bootstrap_intervals(evaluator.embed(fakes), reference, f.bootstrap,
-                                                       seed=f.seed, fake_labels=labels, real_labels=real_labels)
-    figures["bootstrap_resamples"] = f.bootstrap
+  figures, fakes, _ = evaluator_lib.score(evaluator, config, sample, f.n, f.seed, reference, real_labels,
+                                          bootstrap=f.bootstrap)
   floor_labels = {"train_labels": train_labels, "real_labels": real_labels} if config.num_classes else {}
   result = {"source": source, "experiment": config.name, "dataset": config.dataset,
             "data_dir": data.idx_dir(config), "seed": f.seed, "conditional": config.conditional,

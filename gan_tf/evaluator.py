@@ -80,20 +80,27 @@ def reference_labels(evaluator, config):
   return data.load_images(config, evaluator.info["eval_split"])[1]
 
 
-def score(evaluator, config, sample_fn, n, seed=0, reference=None, real_labels=None):
+def score(evaluator, config, sample_fn, n, seed=0, reference=None, real_labels=None, bootstrap=0):
   """(figures, uint8 samples, their labels or None) of n samples of sample_fn(n, seed, label=None) against
   the reference (default: reference_embeddings; real_labels: its labels), as `make eval` scores them. A
-  conditional config's samples are n / classes of each class, scored on their labels too."""
+  conditional config's samples are n / classes of each class, scored on their labels too. bootstrap > 0
+  adds each figure's 95% interval over that many resamples (metrics.bootstrap_intervals)."""
   if reference is None:
     reference = reference_embeddings(evaluator, config)
+  labels = None
   if not config.num_classes:
     fakes = sample_fn(n, seed)
-    return compare_embeddings(evaluator.embed(fakes), reference, seed=seed), fakes, None
-  if real_labels is None:
-    real_labels = reference_labels(evaluator, config)
-  fakes, labels = sampling.sample_per_class(sample_fn, n, config.num_classes, seed)
-  figures = compare_embeddings(evaluator.embed(fakes), reference, seed=seed, fake_labels=labels,
-                               real_labels=real_labels)
+  else:
+    if real_labels is None:
+      real_labels = reference_labels(evaluator, config)
+    fakes, labels = sampling.sample_per_class(sample_fn, n, config.num_classes, seed)
+  embedded = evaluator.embed(fakes)
+  figures = compare_embeddings(embedded, reference, seed=seed, fake_labels=labels,
+                               real_labels=real_labels if labels is not None else None)
+  if bootstrap:
+    figures["intervals"] = metrics.bootstrap_intervals(embedded, reference, bootstrap, seed=seed,
+                                                       fake_labels=labels, real_labels=real_labels)
+    figures["bootstrap_resamples"] = bootstrap
   return figures, fakes, labels
 
 

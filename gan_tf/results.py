@@ -16,7 +16,7 @@ import numpy as np
 from absl import flags, logging
 
 import experiments
-from gan_tf import data, evaluator as evaluator_lib, execution, files, images, metrics, rundir, sampling
+from gan_tf import data, evaluator as evaluator_lib, execution, files, images, rundir, sampling
 from gan_tf import train
 from gan_tf.config import Config
 from gan_tf.errors import UserError, run_main
@@ -157,10 +157,8 @@ def _score(generator, config, n, nearest=False, full=True):
   sample = functools.partial(sampling.sample, generator, config.noise)
   reference = evaluator_lib.reference_embeddings(evaluator, config)
   real_labels = evaluator_lib.reference_labels(evaluator, config) if config.num_classes else None
-  figures, fakes, labels = evaluator_lib.score(evaluator, config, sample, n, 0, reference, real_labels)
-  if full:
-    figures["intervals"] = metrics.bootstrap_intervals(evaluator.embed(fakes), reference, BOOTSTRAP,
-                                                       fake_labels=labels, real_labels=real_labels)
+  figures, fakes, labels = evaluator_lib.score(evaluator, config, sample, n, 0, reference, real_labels,
+                                               bootstrap=BOOTSTRAP if full else 0)
   if full and config.num_classes:
     figures["cas"] = evaluator_lib.classification_accuracy_score(evaluator, config, sample)
   if nearest:
