@@ -48,7 +48,7 @@ class SampleGrid(keras.callbacks.Callback):
     mosaic = images.grid(sampling.generate(self.model.sampler, self.z, self.labels).numpy(), rows=self.rows)
     images.save_png(mosaic, os.path.join(self.folder, f"epoch_{epoch:04d}.png"))
     with self.writer.as_default():
-      tf.summary.image("samples", mosaic[None, :, :, None], step=epoch)
+      tf.summary.image("samples", mosaic.reshape((1,) + mosaic.shape[:2] + (-1,)), step=epoch)
 
   def on_train_begin(self, logs=None):
     if not os.path.exists(os.path.join(self.folder, "epoch_0000.png")):
@@ -200,7 +200,8 @@ _SCALARS = {"eval/classifier_score": "classifier_score", "eval/frechet_features"
             "eval/precision": "precision", "eval/recall": "recall", "eval/density": "density",
             "eval/coverage": "coverage",
             "eval/classes_per_sample": "classes_per_sample", "eval/label_accuracy": "label_accuracy",
-            "eval/intra_frechet": "intra_frechet"}
+            "eval/intra_frechet": "intra_frechet", "eval/modes": "modes", "eval/mode_kl": "mode_kl",
+            "eval/confident_share": "confident_share"}
 
 
 class EvaluationCallback(keras.callbacks.Callback):
@@ -238,7 +239,7 @@ class EvaluationCallback(keras.callbacks.Callback):
         for tag, key in _SCALARS.items():
           if key in figures:
             tf.summary.scalar(tag, figures[key])
-        tf.summary.scalar("eval/max_class_fraction", max(figures["histogram"]) / figures["n"])
+        tf.summary.scalar("eval/max_class_fraction", max(figures["histogram"]) / sum(figures["histogram"]))
       self.writer.flush()
     logging.info("Epoch %d: classifier score %.3f (%.2f effective classes / %.3f classes per sample), "
                  "FD features %.3f, KID %.5f, precision %.3f, recall %.3f, density %.3f, coverage %.3f, "
@@ -246,6 +247,9 @@ class EvaluationCallback(keras.callbacks.Callback):
                  figures["effective_classes"], figures["classes_per_sample"], figures["frechet_features"],
                  figures["kid_mean"], figures["precision"], figures["recall"], figures["density"],
                  figures["coverage"], figures["classes_covered"], figures["histogram"])
+    if "modes" in figures:
+      logging.info("Epoch %d: modes %d of %d, KL to uniform %.3f, confident share %.3f", epoch, figures["modes"],
+                   figures["num_modes"], figures["mode_kl"], figures["confident_share"])
     if "label_accuracy" in figures:
       logging.info("Epoch %d: label accuracy %.4f, intra-class FD %.3f", epoch, figures["label_accuracy"],
                    figures["intra_frechet"])

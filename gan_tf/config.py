@@ -26,7 +26,7 @@ ARCHITECTURE_FIELDS = ("model", "latent_dim", "activation", "g_batchnorm", "mini
                        "num_classes")
 # Fields that say what a checkpoint's steps were trained on (the images, their order and batching, the
 # generator's input): a resumed run changes them only when told to (--allow_changes).
-DATA_FIELDS = ("dataset", "data_dir", "split", "seed", "batch_size", "d_steps", "noise")
+DATA_FIELDS = ("dataset", "data_dir", "split", "stacked_size", "seed", "batch_size", "d_steps", "noise")
 
 
 # Old field name -> new: a config.json written before the rename still reads.
@@ -51,9 +51,10 @@ class Config:
   """One experiment. See experiments/*.py for the values each reproduction uses."""
   name: str = _field("custom", "experiment", "experiment name; run folders are named after it")
   source: str = _field("", "experiment", "what the experiment reproduces (shown in logs and exports)")
-  dataset: str = _field("fashion_mnist", "data", "which 28x28 grey dataset (tfds name)")
+  dataset: str = _field("fashion_mnist", "data", "which 28x28 dataset: a tfds grey one, or stacked_mnist (3 digits)")
   data_dir: str = _field("", "data", "a folder of its IDX .gz files; empty: Debian's folder, else tfds")
   split: str = _field("train", "data", "tfds split spec, e.g. train, test, train[:80%]")
+  stacked_size: int = _field(128_000, "data", "stacked_mnist: stacks in the set (PacGAN's 128,000)")
   model: str = _field("mlp", "networks", "the networks (models.REGISTRY)")
   latent_dim: int = _field(100, "networks", "size of z")
   noise: str = _field("uniform", "networks", "z ~ U(-1, 1) or N(0, 1)")
@@ -119,13 +120,16 @@ class Config:
       if getattr(self, name) not in allowed:
         raise ConfigError(f"{name}={getattr(self, name)!r}: must be one of {list(allowed)}")
     for name in ("batch_size", "latent_dim", "d_steps", "g_steps", "sample_every", "sample_grid",
-                 "checkpoint_every", "checkpoints_to_keep", "log_every", "steps_per_execution"):
+                 "checkpoint_every", "checkpoints_to_keep", "log_every", "steps_per_execution", "stacked_size"):
       _at_least(self, name, 1)
     for name in ("epochs", "plateau_patience", "plateau_min_delta", "gp_weight", "r1_weight",
                  "d_momentum", "g_momentum", "cpu_devices",
                  "eval_every", "eval_min_classes"):
       _at_least(self, name, 0)
     _at_least(self, "eval_n", 2)
+    if self.conditional and self.dataset in data.STACKED:
+      raise ConfigError(f"conditional=True with dataset={self.dataset!r}: a stacked set counts the modes an "
+                        "unconditional generator finds; drop --conditional")
     if not 0 <= self.label_smoothing < 0.5:
       raise ConfigError(f"label_smoothing={self.label_smoothing!r}: must be in [0, 0.5)")
     if self.label_smoothing and self.loss not in losses.SMOOTHABLE:
@@ -137,6 +141,11 @@ class Config:
     for name in ("d_beta_1", "g_beta_1", "g_ema"):
       if not 0 <= getattr(self, name) < 1:
         raise ConfigError(f"{name}={getattr(self, name)!r}: must be in [0, 1)")
+
+  @property
+  def image_shape(self):
+    """[H, W, C] of the dataset's images, which every network takes or makes."""
+    return data.image_shape(self.dataset)
 
   @property
   def num_classes(self):

@@ -1,4 +1,7 @@
-"""Training data: tfds (online) or IDX .gz files (offline) -> tf.data of float32 [B, 28, 28, 1] in [-1, 1].
+"""Training data: tfds (online) or IDX .gz files (offline) -> tf.data of float32 [B, 28, 28, C] in [-1, 1].
+
+C is 1 but for Stacked MNIST (Metz et al. 2017; VEEGAN's and PacGAN's mode-collapse test): three MNIST
+digits drawn with replacement as the channels of one image, its label the mode 100 a + 10 b + c of 1,000.
 
 Both sources give the same uint8 arrays, held in memory; each epoch's order is a stateless permutation
 seeded by (seed, epoch), a pure function of the step: a resumed run sees exactly the batches an
@@ -18,8 +21,12 @@ from gan_tf.errors import UserError
 from gan_tf.models import IMAGE_SHAPE
 from gan_tf.sampling import to_float
 
-DATASETS = ("mnist", "fashion_mnist", "kmnist", "emnist")   # tfds's 28x28 grey sets
-NUM_CLASSES = {"mnist": 10, "fashion_mnist": 10, "kmnist": 10, "emnist": 62}   # emnist: tfds's byclass
+DATASETS = ("mnist", "fashion_mnist", "kmnist", "emnist", "stacked_mnist")   # tfds's 28x28 grey sets, and
+# Stacked MNIST: dataset -> the grey dataset whose images it stacks, as many as its channels.
+STACKED = {"stacked_mnist": ("mnist", 3)}
+STACKED_SEED = 0   # the stacked set is one fixed draw, the same for every run seed and machine
+NUM_CLASSES = {"mnist": 10, "fashion_mnist": 10, "kmnist": 10, "emnist": 62,   # emnist: tfds's byclass
+               "stacked_mnist": 1000}
 # Where a dataset's IDX files are found offline when --data_dir is not given: Debian's package.
 OFFLINE_DIRS = {"fashion_mnist": "/usr/share/datasets/fashion-mnist"}
 # The first labels of a split's file tell which dataset an IDX folder holds.
@@ -135,21 +142,60 @@ def idx_dir(config):
   return folder if os.path.isdir(folder) else ""
 
 
+def image_shape(dataset):
+  """The [H, W, C] of dataset's images."""
+  return IMAGE_SHAPE[:2] + (STACKED[dataset][1] if dataset in STACKED else IMAGE_SHAPE[2],)
+
+
+def channel_config(config):
+  """The config of the grey dataset a stacked dataset's channels come from (config itself otherwise): its
+  evaluator reads each channel."""
+  return config.replace(dataset=STACKED[config.dataset][0]) if config.dataset in STACKED else config
+
+
 def describe(config):
   """Where config's images come from, in words, for logs."""
   folder = idx_dir(config)
-  return f"{config.dataset} from the IDX files in {folder}" if folder else f"{config.dataset} from tfds"
+  base = channel_config(config).dataset
+  source = f"{base} from the IDX files in {folder}" if folder else f"{base} from tfds"
+  if config.dataset in STACKED:
+    return f"{config.dataset} ({config.stacked_size:,} stacks of {STACKED[config.dataset][1]} digits of {source})"
+  return source
+
+
+def _stacked(config, split):
+  """(images [N, 28, 28, C], modes [N]) of a stacked dataset's split: config.stacked_size stacks, each
+  channel an image of its grey dataset drawn with replacement (all of that dataset's splits to hand, as
+  PacGAN draws from MNIST's train and test), its label the base-10 number the channels' labels spell."""
+  base = channel_config(config)
+  folder = idx_dir(base)
+  splits = available_splits(folder) if folder else ["train", "test"]
+  digits, digit_labels = load_images(base, "+".join(splits))
+  channels = STACKED[config.dataset][1]
+  picks = np.random.default_rng(STACKED_SEED).integers(0, len(digits), (config.stacked_size, channels))
+  try:
+    chosen, = tfds.core.ReadInstruction.from_spec(split).to_absolute(
+        {"train": types.SimpleNamespace(num_examples=config.stacked_size)})
+  except (ValueError, AssertionError) as e:
+    raise DataError(f"split {split!r} of {config.dataset}: {str(e).splitlines()[0]} (its one split is "
+                    f"'train', {config.stacked_size:,} stacks; e.g. train[:90%])") from e
+  picks = picks[chosen.from_:chosen.to]
+  images = np.moveaxis(digits[picks, ..., 0], 1, -1)   # [N, C, 28, 28] -> [N, 28, 28, C]
+  modes = (digit_labels[picks] * 10 ** np.arange(channels - 1, -1, -1)).sum(axis=1)
+  return images, modes
 
 
 def load_images(config, split=None):
-  """The split as (uint8 images [N, 28, 28, 1], int64 labels [N]), from IDX files or tfds."""
+  """The split as (uint8 images [N, 28, 28, C], int64 labels [N]), from IDX files or tfds."""
   split = split or config.split
   folder = idx_dir(config)
-  if folder:
+  if config.dataset in STACKED:
+    images, labels = _stacked(config, split)
+  elif folder:
     images, labels = _load_idx(folder, split, config.dataset)
   else:
     images, labels = _load_tfds(config.dataset, split)
-  images = np.asarray(images, np.uint8).reshape((-1,) + IMAGE_SHAPE)
+  images = np.asarray(images, np.uint8).reshape((-1,) + image_shape(config.dataset))
   if len(images) == 0:
     raise DataError(f"split {split!r} of {folder or config.dataset} selects no images")
   labels = np.asarray(labels, np.int64)
@@ -202,7 +248,7 @@ def steps_per_epoch(config, num_images):
 
 
 def make_dataset(config, images, start_step=0, labels=None):
-  """tf.data of the run's batches, float32 [d_steps * batch_size, 28, 28, 1] in [-1, 1], from start_step;
+  """tf.data of the run's batches, float32 [d_steps * batch_size, 28, 28, C] in [-1, 1], from start_step;
   for a conditional config, (images, int32 labels [d_steps * batch_size]) pairs."""
   per_step = config.batch_size * config.d_steps
   steps = steps_per_epoch(config, len(images))

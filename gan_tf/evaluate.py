@@ -5,6 +5,8 @@ or `make eval RUN=...`). The figures are gan_tf.metrics' of n samples against th
 (gan_tf.evaluator), with the same figures for n real training images beside them (`real_floor`). A
 conditional model is asked for n / classes samples of each class, and scored on label accuracy and
 intra-class FD as well. --nearest adds the copy check and a PNG of the closest sample / training pairs.
+A Stacked MNIST run is scored on 26,000 samples by default (PacGAN's protocol): the modes of 1,000 they
+cover, KL to uniform and the confident share, with the digit figures of their channels.
 """
 import json
 import os
@@ -50,20 +52,26 @@ def main():
   config, sample, source = _sampler(run, f.model, f.live)
   if f.data_dir is not None:
     config = config.replace(data_dir=f.data_dir)
+  stacked = config.dataset in data.STACKED
+  if stacked and f.nearest:
+    raise UserError(f"--nearest compares grey images with their training images; {config.dataset}'s stacks "
+                    "are drawn from the digits, so drop --nearest (the modes tell collapse)")
+  n = f.n or (evaluator_lib.STACKED_N if stacked else DEFAULT_N)
   evaluator = evaluator_lib.load_evaluator(config, f.cache_dir)
   info = evaluator.info
   reference = evaluator_lib.reference_embeddings(evaluator, config)
-  train_images, train_labels = data.load_images(config, info["train_split"])
+  train_images, train_labels = evaluator_lib.floor_images(evaluator, config)
   real_labels = evaluator_lib.reference_labels(evaluator, config) if config.num_classes else None
-  figures, fakes, _ = evaluator_lib.score(evaluator, config, sample, f.n, f.seed, reference, real_labels,
+  figures, fakes, _ = evaluator_lib.score(evaluator, config, sample, n, f.seed, reference, real_labels,
                                           bootstrap=f.bootstrap)
   floor_labels = {"train_labels": train_labels, "real_labels": real_labels} if config.num_classes else {}
   result = {"source": source, "experiment": config.name, "dataset": config.dataset,
             "data_dir": data.idx_dir(config), "seed": f.seed, "conditional": config.conditional,
             **figures,
             "reference_split": info["eval_split"],
-            "real_floor": dict(evaluator_lib.real_floor(evaluator, train_images, reference, f.n, f.seed,
-                                                        **floor_labels), real_split=info["train_split"]),
+            "real_floor": dict(evaluator_lib.real_floor(evaluator, train_images, reference, n, f.seed,
+                                                        **floor_labels),
+                               real_split=config.split if stacked else info["train_split"]),
             "evaluator": {k: info[k] for k in ("sha256", "shipped", "path", "test_accuracy", "train_split",
                                                 "eval_split", "train_examples", "eval_examples",
                                                 "trained_now", "train_seconds")}}
@@ -77,7 +85,7 @@ def main():
     figures, checked, nearest = evaluator_lib.copy_check(evaluator, fakes, train_images, heldout, seed=f.seed)
     where = run or os.path.dirname(os.path.abspath(f.model))
     figures["png"] = _nearest_png(checked, nearest, train_images,
-                                  os.path.join(where, f"nearest-n{f.n}-seed{f.seed}.png"))
+                                  os.path.join(where, f"nearest-n{n}-seed{f.seed}.png"))
     result["nearest"] = figures
   _table(result)
   print(json.dumps(result))   # stdout: one JSON line for scripts
@@ -90,6 +98,9 @@ def _table(result):
           ("coverage (diversity)", "coverage", ".3f"), ("classes covered", "classes_covered", "d")]
   if result["conditional"]:
     rows += [("label accuracy", "label_accuracy", ".2%"), ("intra-class FD", "intra_frechet", ".2f")]
+  if "modes" in result:
+    rows = [(f"modes (of {result['num_modes']:,})", "modes", ",.0f"), ("KL to uniform (nats)", "mode_kl", ".3f"),
+            ("confident share", "confident_share", ".1%")] + rows
   intervals = result.get("intervals", {})
   cells = [("", "samples", "95% interval" if intervals else "", "real data")]
   for label, key, form in rows:
@@ -101,6 +112,10 @@ def _table(result):
   lines.append(f"(precision, recall: k = 3; density, coverage: k = 5; on {result['prdc_n']:,} samples and as many "
                "real images" + (f"; intervals: {result['bootstrap_resamples']} bootstrap resamples"
                                 if intervals else "") + ")")
+  if "modes" in result:
+    lines.append(f"(modes: the classes the evaluator reads in each channel of {result['n']:,} samples; KL over the "
+                 f"modes that occur, natural log; the other figures score the {result['channels_scored']:,} "
+                 "channels as digits)")
   if result["conditional"]:
     lines.append(f"(label accuracy's ceiling: the evaluator's test accuracy, "
                  f"{result['evaluator']['test_accuracy']:.2%})")
@@ -122,7 +137,8 @@ if __name__ == "__main__":
                       "'latest': the newest under runs/.")
   flags.DEFINE_string("model", None, "A SavedModel folder written by gan_tf.export.")
   flags.mark_flags_as_mutual_exclusive(["run", "model"], required=True)
-  flags.DEFINE_integer("n", DEFAULT_N, "Samples to score (and real images for the floor).", lower_bound=2)
+  flags.DEFINE_integer("n", None, f"Samples to score (and real images for the floor); default {DEFAULT_N:,}, "
+                       f"{evaluator_lib.STACKED_N:,} for a stacked dataset.", lower_bound=2)
   flags.DEFINE_string("data_dir", None, "IDX folder of the real data; default: the one the run trained on.")
   flags.DEFINE_string("cache_dir", None, f"Evaluators' folder; default ${evaluator_lib.CACHE_ENV}, else "
                       "~/.cache/gan_tf/evaluators.")

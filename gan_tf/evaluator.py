@@ -5,6 +5,8 @@ their sha256, checked at load), so every machine scores with the same weights; `
 one. Other datasets, splits or specs train once and are cached in $GAN_TF_CACHE (default
 ~/.cache/gan_tf/evaluators). Samples are scored against its held-out split, the "reference": the test split,
 or test[80%:] where only the test split exists (offline MNIST, whose evaluator trains on test[:80%]).
+A stacked dataset (Stacked MNIST) is scored by its grey dataset's evaluator, channel by channel: the modes
+the channels' classes spell, and every figure of the channels as grey images.
 Run: `python -m gan_tf.evaluator --dataset=mnist --data_dir=DIR` writes that dataset's shipped evaluator.
 """
 import dataclasses
@@ -22,7 +24,7 @@ import tensorflow as tf
 from absl import flags, logging
 from keras import layers
 
-from gan_tf import data, files, metrics, sampling
+from gan_tf import data, files, images as images_lib, metrics, sampling
 from gan_tf.config import Config
 from gan_tf.errors import UserError, run_main
 from gan_tf.metrics import compare_embeddings
@@ -32,6 +34,7 @@ CACHE_ENV = "GAN_TF_CACHE"
 SHIPPED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "evaluators")
 # Part of the cache key: bump it when build_classifier or train_classifier change what they make.
 EVALUATOR_VERSION = 1
+STACKED_N = 26_000   # PacGAN's and VEEGAN's samples for counting Stacked MNIST's modes
 _F32 = {"dtype": "float32"}   # the GAN may run under a mixed policy; the evaluator's numbers must not
 
 
@@ -71,20 +74,49 @@ class Evaluator:
 
 
 def reference_embeddings(evaluator, config):
-  """The evaluator's (features, logits) of its held-out split of config's dataset, the reference."""
-  return evaluator.embed(data.load_images(config, evaluator.info["eval_split"])[0])
+  """The evaluator's (features, logits) of its held-out split of config's (grey) dataset, the reference."""
+  return evaluator.embed(data.load_images(data.channel_config(config), evaluator.info["eval_split"])[0])
 
 
 def reference_labels(evaluator, config):
   """The labels of the reference split (reference_embeddings' rows)."""
-  return data.load_images(config, evaluator.info["eval_split"])[1]
+  return data.load_images(data.channel_config(config), evaluator.info["eval_split"])[1]
+
+
+def floor_images(evaluator, config):
+  """(images, labels) a perfect generator would draw: the evaluator's training split, or a stacked run's
+  own split of stacks."""
+  if config.dataset in data.STACKED:
+    return data.load_images(config)
+  return data.load_images(config, evaluator.info["train_split"])
+
+
+def figures_of(evaluator, images, reference, seed=0, fake_labels=None, real_labels=None, bootstrap=0):
+  """compare_embeddings' figures of uint8 images against the reference, with bootstrap > 0 each figure's
+  95% interval over that many resamples (metrics.bootstrap_intervals). Images of several channels are read
+  channel by channel: the figures of all their channels as grey images, and the modes they spell."""
+  images = np.asarray(images)
+  channels = images.shape[-1]
+  embedded = evaluator.embed(images_lib.channels_side_by_side(images) if channels > 1 else images)
+  figures = compare_embeddings(embedded, reference, seed=seed, fake_labels=fake_labels, real_labels=real_labels)
+  intervals = (metrics.bootstrap_intervals(embedded, reference, bootstrap, seed=seed, fake_labels=fake_labels,
+                                           real_labels=real_labels) if bootstrap else {})
+  if channels > 1:
+    classes = embedded[1].shape[1]
+    modes, confident = metrics.stacked_modes(embedded[1].reshape(len(images), channels, classes))
+    figures.update(metrics.mode_figures(modes, confident, classes ** channels), n=len(images),
+                   channels_scored=len(images) * channels)
+    if bootstrap:
+      intervals.update(metrics.mode_intervals(modes, confident, classes ** channels, bootstrap, seed=seed))
+  if bootstrap:
+    figures.update(intervals=intervals, bootstrap_resamples=bootstrap)
+  return figures
 
 
 def score(evaluator, config, sample_fn, n, seed=0, reference=None, real_labels=None, bootstrap=0):
   """(figures, uint8 samples, their labels or None) of n samples of sample_fn(n, seed, label=None) against
   the reference (default: reference_embeddings; real_labels: its labels), as `make eval` scores them. A
-  conditional config's samples are n / classes of each class, scored on their labels too. bootstrap > 0
-  adds each figure's 95% interval over that many resamples (metrics.bootstrap_intervals)."""
+  conditional config's samples are n / classes of each class, scored on their labels too (figures_of)."""
   if reference is None:
     reference = reference_embeddings(evaluator, config)
   labels = None
@@ -94,13 +126,8 @@ def score(evaluator, config, sample_fn, n, seed=0, reference=None, real_labels=N
     if real_labels is None:
       real_labels = reference_labels(evaluator, config)
     fakes, labels = sampling.sample_per_class(sample_fn, n, config.num_classes, seed)
-  embedded = evaluator.embed(fakes)
-  figures = compare_embeddings(embedded, reference, seed=seed, fake_labels=labels,
-                               real_labels=real_labels if labels is not None else None)
-  if bootstrap:
-    figures["intervals"] = metrics.bootstrap_intervals(embedded, reference, bootstrap, seed=seed,
-                                                       fake_labels=labels, real_labels=real_labels)
-    figures["bootstrap_resamples"] = bootstrap
+  figures = figures_of(evaluator, fakes, reference, seed, labels, real_labels if labels is not None else None,
+                       bootstrap)
   return figures, fakes, labels
 
 
@@ -127,14 +154,13 @@ def classification_accuracy_score(evaluator, config, sample_fn, seed=0, n=None):
           "test_split": evaluator.info["eval_split"], "train_seconds": round(time.perf_counter() - start, 1)}
 
 
-def real_floor(evaluator, train_images, reference, n, seed=0, train_labels=None, real_labels=None, **kwargs):
-  """The figures of n random real training images against reference: a perfect generator's, the floor;
-  with their labels and the reference's, the conditional figures too."""
+def real_floor(evaluator, train_images, reference, n, seed=0, train_labels=None, real_labels=None):
+  """The figures of n random real training images (floor_images) against reference: a perfect generator's,
+  the floor; with their labels and the reference's, the conditional figures too."""
   chosen = np.sort(np.random.default_rng(seed).choice(len(train_images), min(n, len(train_images)),
                                                       replace=False))
   fake_labels = None if train_labels is None else np.asarray(train_labels)[chosen]
-  return compare_embeddings(evaluator.embed(train_images[chosen]), reference, seed=seed,
-                            fake_labels=fake_labels, real_labels=real_labels, **kwargs)
+  return figures_of(evaluator, train_images[chosen], reference, seed, fake_labels, real_labels)
 
 
 def copy_check(evaluator, samples, train_images, heldout_images, n=2000, seed=0):
@@ -167,7 +193,7 @@ def default_cache_dir():
 
 def evaluator_splits(config):
   """(train split, reference split): train/test, or test[:80%]/test[80%:] where only test files exist."""
-  folder = data.idx_dir(config)
+  folder = data.idx_dir(data.channel_config(config))
   if folder and "train" not in data.available_splits(folder):
     return "test[:80%]", "test[80%:]"
   return "train", "test"
@@ -185,6 +211,7 @@ class EvaluatorError(UserError, ValueError):
 def evaluator_paths(config, cache_dir=None, spec=None):
   """(.keras path, .json path) of config's dataset's evaluator in cache_dir (default: the cache; SHIPPED_DIR
   for the shipped ones), keyed by dataset, splits and spec."""
+  config = data.channel_config(config)
   spec = spec or default_spec(config)
   train_split, eval_split = evaluator_splits(config)
   identity = {"dataset": config.dataset, "train_split": train_split, "eval_split": eval_split,
@@ -292,6 +319,7 @@ def sha256(path):
 def check_data(config, cache_dir=None, spec=None):
   """Raises DataError now, before a run writes anything, if config's evaluator will lack a split it needs:
   the reference split, and the training split when no evaluator is shipped or cached."""
+  config = data.channel_config(config)
   train_split, eval_split = evaluator_splits(config)
   ready = all(os.path.exists(p) for p in find_evaluator(config, cache_dir, spec))
   for split in [eval_split] if ready else [train_split, eval_split]:
@@ -304,7 +332,9 @@ def check_data(config, cache_dir=None, spec=None):
 
 def load_evaluator(config, cache_dir=None, spec=None, shipped=True):
   """config's dataset's Evaluator: the shipped one, else the cache's; trains, tests and caches it first if
-  there is neither. A record's sha256 must be its weights' (EvaluatorError otherwise)."""
+  there is neither. A record's sha256 must be its weights' (EvaluatorError otherwise). A stacked dataset's
+  is its grey dataset's."""
+  config = data.channel_config(config)
   spec = spec or default_spec(config)
   model_path, info_path = find_evaluator(config, cache_dir, spec, shipped)
   if os.path.exists(info_path) and os.path.exists(model_path):

@@ -2,12 +2,13 @@
 
 Signatures:
   serving_default: z float32 [batch, latent_dim] (conditional: and labels int32 [batch])
-                   -> images float32 [batch, 28, 28, 1] in [-1, 1]
-  sample:          n int32 [], seed int64 [] -> images uint8 [n, 28, 28, 1], z from the experiment's noise
+                   -> images float32 [batch, 28, 28, C] in [-1, 1] (C: 1, or 3 for stacked_mnist)
+  sample:          n int32 [], seed int64 [] -> images uint8 [n, 28, 28, C], z from the experiment's noise
                    (conditional: labels drawn uniformly)
-  sample_class:    (conditional only) n int32 [], seed int64 [], label int32 [] -> images uint8 [n, 28, 28, 1]
+  sample_class:    (conditional only) n int32 [], seed int64 [], label int32 [] -> images uint8 [n, 28, 28, C]
   metadata:        () -> experiment (string), latent_dim (int32), noise (string), source (string),
-                   conditional (bool), num_classes (int32; 0 when unconditional)
+                   conditional (bool), num_classes (int32; 0 when unconditional), dataset (string),
+                   image_shape (int32 [3]: H, W, C)
 
 Run: `python -m gan_tf.export --run=runs/mlp-... [--out=DIR]` (default DIR: <run>/saved_model).
 A SavedModel is a program: load one only from a source you trust.
@@ -61,7 +62,8 @@ def export_generator(generator, config, path):
   def metadata():
     return {"experiment": tf.constant(config.name), "latent_dim": tf.constant(latent_dim, tf.int32),
             "noise": tf.constant(noise), "source": tf.constant(config.source),
-            "conditional": tf.constant(bool(classes)), "num_classes": tf.constant(classes, tf.int32)}
+            "conditional": tf.constant(bool(classes)), "num_classes": tf.constant(classes, tf.int32),
+            "dataset": tf.constant(config.dataset), "image_shape": tf.constant(config.image_shape, tf.int32)}
 
   archive = keras.export.ExportArchive()
   archive.track(generator)

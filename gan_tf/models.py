@@ -1,4 +1,5 @@
-"""The networks, as Keras functional models. Generators map z [B, latent_dim] to images in [-1, 1];
+"""The networks, as Keras functional models. Generators map z [B, latent_dim] to images in [-1, 1] of
+config.image_shape (the sources' 28x28x1; C channels where the data has them: the last layer's width);
 discriminators map images to one logit (the sources' final sigmoid lives in the loss). With
 config.conditional, each network also takes one-hot labels [B, classes] (G joined to z, D by projection)
 and D also returns class logits [B, classes].
@@ -6,6 +7,8 @@ and D also returns class logits [B, classes].
 The last layer of each network computes in float32 so that, under a mixed-precision policy, images,
 logits and losses stay float32.
 """
+import math
+
 import keras
 import tensorflow as tf
 from keras import layers
@@ -23,9 +26,9 @@ def _batchnorm(config):
   return layers.BatchNormalization(synchronized=config.sync_batchnorm)
 
 
-def _image_out(x):
-  if tuple(x.shape[1:]) != IMAGE_SHAPE:
-    x = layers.Reshape(IMAGE_SHAPE)(x)
+def _image_out(x, config):
+  if tuple(x.shape[1:]) != config.image_shape:
+    x = layers.Reshape(config.image_shape)(x)
   return layers.Activation("tanh", dtype="float32")(x)   # last: nothing casts the images back
 
 
@@ -59,7 +62,7 @@ def _generator_input(config):
 
 def _discriminator_input(config):
   """(inputs, images, labels): a conditional D's one-hot labels reach it at the logit (_logit_out)."""
-  images = keras.Input(IMAGE_SHAPE, name="images")
+  images = keras.Input(config.image_shape, name="images")
   if not config.num_classes:
     return images, images, None
   labels = keras.Input((config.num_classes,), name="labels")
@@ -85,8 +88,8 @@ def build_mlp_generator(config):
   inputs, x = _generator_input(config)
   x = layers.Dense(256, activation=config.activation)(x)    # Keras's leaky_relu: slope 0.2
   x = layers.Dense(512, activation=config.activation)(x)
-  x = layers.Dense(28 * 28)(x)
-  return keras.Model(inputs, _image_out(x), name="mlp_generator")
+  x = layers.Dense(math.prod(config.image_shape))(x)
+  return keras.Model(inputs, _image_out(x, config), name="mlp_generator")
 
 
 def build_mlp_discriminator(config):
@@ -103,8 +106,8 @@ def build_mlp_small_generator(config):
   inputs, x = _generator_input(config)
   x = layers.Dense(128)(x)
   x = layers.LeakyReLU(0.2)(x)
-  x = layers.Dense(28 * 28)(x)
-  return keras.Model(inputs, _image_out(x), name="mlp_small_generator")
+  x = layers.Dense(math.prod(config.image_shape))(x)
+  return keras.Model(inputs, _image_out(x, config), name="mlp_small_generator")
 
 
 def build_mlp_small_discriminator(config):
@@ -130,8 +133,8 @@ def build_dcgan_generator(config):
   x = layers.Conv2D(64, 5, padding="same")(x)
   x = _activation(config.activation)(x)
   x = layers.UpSampling2D(2)(x)
-  x = layers.Conv2D(1, 5, padding="same")(x)
-  return keras.Model(inputs, _image_out(x), name="dcgan_generator")
+  x = layers.Conv2D(config.image_shape[-1], 5, padding="same")(x)
+  return keras.Model(inputs, _image_out(x, config), name="dcgan_generator")
 
 
 def build_dcgan_discriminator(config):
@@ -160,8 +163,8 @@ def build_dcgan_tutorial_generator(config):
     x = layers.Conv2DTranspose(filters, 5, strides=strides, padding="same", use_bias=False)(x)
     x = _batchnorm(config)(x)
     x = layers.LeakyReLU()(x)
-  x = layers.Conv2DTranspose(1, 5, strides=2, padding="same", use_bias=False)(x)
-  return keras.Model(inputs, _image_out(x), name="dcgan_tutorial_generator")
+  x = layers.Conv2DTranspose(config.image_shape[-1], 5, strides=2, padding="same", use_bias=False)(x)
+  return keras.Model(inputs, _image_out(x, config), name="dcgan_tutorial_generator")
 
 
 def build_dcgan_tutorial_discriminator(config):

@@ -16,7 +16,7 @@ import numpy as np
 from absl import flags, logging
 
 import experiments
-from gan_tf import data, evaluator as evaluator_lib, execution, files, images, rundir, sampling
+from gan_tf import data, evaluator as evaluator_lib, execution, files, images, metrics, rundir, sampling
 from gan_tf import train
 from gan_tf.config import Config
 from gan_tf.errors import UserError, run_main
@@ -49,7 +49,8 @@ README_ROWS = (
      "Fashion-MNIST", "dcgan-fashion-20-source", "dcgan-fashion-20-default"),
 )
 # row data -> (dataset, IDX folder, split); offline MNIST is its test split alone.
-DATA = {"fashion": ("fashion_mnist", FASHION, "train"), "mnist": ("mnist", MNIST, "test[:80%]")}
+DATA = {"fashion": ("fashion_mnist", FASHION, "train"), "mnist": ("mnist", MNIST, "test[:80%]"),
+        "stacked": ("stacked_mnist", MNIST, "train")}   # Stacked MNIST from MNIST's 10,000 test digits
 # The conditional rows' targets (issue 29): (least label accuracy, least share of the real data's score).
 TARGETS = {"mlp-fashion-50-default-conditional": (0.85, 0.90), "mlp-mnist-200-default-conditional": (0.97, 0.90),
            "dcgan_tutorial-mnist-30-default-conditional": (0.97, None)}
@@ -58,6 +59,13 @@ BOOTSTRAP = 100   # resamples of each row's 95% intervals, as make eval's defaul
 # tested on the real test set, 8 seeds: (model, accuracy) per dataset, the first the real-data baseline.
 LESORT = {"mnist": (("real data", 0.978), ("CGAN", 0.956), ("CVAE (their best)", 0.959)),
           "fashion": (("real data", 0.866), ("CGAN", 0.777), ("CVAE (their best)", 0.810))}
+# PacGAN's Table 2 (Lin et al. 2018; fjxmlzn/PacGAN, stacked_MNIST_experiments), VEEGAN's setting:
+# (model, modes of 1,000, KL to uniform), "± x" the standard error over their 10 trials.
+PACGAN = (("DCGAN (as VEEGAN reports it)", "99.0", "3.40"), ("ALI", "16.0", "5.40"),
+          ("Unrolled GAN", "48.7", "4.32"), ("VEEGAN", "150.0", "2.95"),
+          ("DCGAN (PacGAN's runs)", "78.9 ± 6.46", "4.50 ± 0.127"),
+          ("PacDCGAN2 (PacGAN)", "1000.0 ± 0.00", "0.06 ± 0.003"))
+STACKED_TARGET = ("mlp-stacked-10-default", 990, 0.10)   # (row, least modes, most KL): PacGAN's level
 SEEDS = (0, 1, 2)   # the dense rows' seeds (minutes each); the conv rows' (an hour each) is the first
 DENSE = ("mlp", "mlp_small")
 
@@ -92,11 +100,14 @@ class Row:
 
 def _rows():
   rows = []
-  for experiment, data, epochs, conditional in (
-      ("mlp", "fashion", 50, True), ("mlp_small", "fashion", 50, False), ("mlp", "mnist", 200, True),
-      ("dcgan_tutorial", "mnist", 30, True), ("dcgan", "fashion", 20, False)):
+  for experiment, data, epochs, conditional, only in (
+      ("mlp", "fashion", 50, True, None), ("mlp_small", "fashion", 50, False, None),
+      ("mlp", "mnist", 200, True, None), ("dcgan_tutorial", "mnist", 30, True, None),
+      ("dcgan", "fashion", 20, False, None), ("mlp", "stacked", 10, False, None),
+      ("dcgan_tutorial", "stacked", 2, False, "default")):
     seeds = SEEDS if experiment in DENSE else SEEDS[:1]
     settings = (["source"] if experiments.source_settings(experiment) else []) + ["default"]
+    settings = [only] if only else settings
     for setting, conditioned in [(s, False) for s in settings] + ([("default", True)] if conditional else []):
       rows += [Row(experiment, data, epochs, setting, conditioned, seed) for seed in seeds]
   return rows
@@ -114,6 +125,7 @@ def run_row(row, runs_dir, n, records_dir=RECORDS):
   done = os.path.join(workdir, "results.json")
   record = record_path(row, records_dir)
   config = row.config()
+  n = evaluator_lib.STACKED_N if config.dataset in data.STACKED else n
   if os.path.exists(done):   # finished here: its record is written again
     trained = rundir.saved_config(workdir)
     _check_same_config(row, trained, config, f"its finished run in {workdir} was trained",
@@ -135,10 +147,11 @@ def run_row(row, runs_dir, n, records_dir=RECORDS):
     result["figures"], fakes, labels, info = _score(generator, config, n, nearest=row.data == "mnist")
     result["evaluator"] = {"sha256": info["sha256"], "test_accuracy": info["test_accuracy"]}
     if not row.seed:   # one grid per table line; a conditional row's has a row of 10 per class
-      grid = (np.concatenate([fakes[labels == c][:10] for c in range(config.num_classes)])
-              if config.conditional else fakes[:36])
-      images.save_png(images.grid(grid, rows=config.num_classes or None),
-                      os.path.join(records_dir, f"{row.id}.png"), scale=1)
+      grid, rows = ((np.concatenate([fakes[labels == c][:10] for c in range(config.num_classes)]),
+                     config.num_classes) if config.conditional else (fakes[:36], None))
+      if grid.shape[-1] > 1:   # a stacked row: 3 samples a row, each one's channels side by side
+        grid, rows = images.channels_side_by_side(fakes[:30]), 10
+      images.save_png(images.grid(grid, rows=rows), os.path.join(records_dir, f"{row.id}.png"), scale=1)
   # With a weight average, the same run scored with G's own weights shows what the average adds.
   if config.g_ema and "live_figures" not in result and rundir.latest_checkpoint(workdir):
     _, live = rundir.restore_generator(workdir, live=True)
@@ -204,16 +217,21 @@ def floors(n, records_dir=RECORDS, measure=True):
     raise UserError(f"cannot measure the real-data floors: no folder for {', '.join(missing)}; set "
                     "GAN_TF_FASHION_MNIST / GAN_TF_MNIST to the IDX folders (docs/data.md), or pass --report_only")
   out = {}
-  for name, (dataset, data_dir, _) in DATA.items():
-    config = experiments.get_config("mlp", dataset=dataset, data_dir=data_dir)
+  for name, (dataset, data_dir, split) in DATA.items():
+    config = experiments.get_config("mlp", dataset=dataset, data_dir=data_dir, split=split)
     evaluator = evaluator_lib.load_evaluator(config)
     info = evaluator.info
     reference = evaluator_lib.reference_embeddings(evaluator, config)
-    real, labels = data.load_images(config, info["train_split"])
-    out[name] = dict(evaluator_lib.real_floor(evaluator, real, reference, n, train_labels=labels,
-                                              real_labels=evaluator_lib.reference_labels(evaluator, config)),
-                     accuracy=info["test_accuracy"], evaluator=info["sha256"],
-                     train_split=info["train_split"], eval_split=info["eval_split"])
+    real, labels = evaluator_lib.floor_images(evaluator, config)
+    if dataset in data.STACKED:   # real stacks, scored on their modes at the rows' n
+      floor = evaluator_lib.real_floor(evaluator, real, reference, evaluator_lib.STACKED_N)
+      real_split = f"{split} (stacks)"
+    else:
+      floor = evaluator_lib.real_floor(evaluator, real, reference, n, train_labels=labels,
+                                       real_labels=evaluator_lib.reference_labels(evaluator, config))
+      real_split = info["train_split"]
+    out[name] = dict(floor, accuracy=info["test_accuracy"], evaluator=info["sha256"], train_split=real_split,
+                     eval_split=info["eval_split"])
   files.atomic_write(path, json.dumps(out, indent=1, sort_keys=True).encode())
   return out
 
@@ -288,7 +306,8 @@ def markdown(results, floor, n):
   groups = {}
   for row in _rows():
     groups.setdefault(row.group, []).append(row)
-  for group, rows in groups.items():
+  grey = {group: rows for group, rows in groups.items() if rows[0].data != "stacked"}
+  for group, rows in grey.items():
     done = [results[row.id] for row in rows if row.id in results]
     seeds = f"{len(done)}" + ("" if len(done) == len(rows) else f" of {len(rows)}")
     if not done:
@@ -318,8 +337,9 @@ def markdown(results, floor, n):
         f"{_pair(figures, 'density', 'coverage')} | {'-'.join(map(str, covered))} | {accuracy} | "
         f"{intra} | {copy} | {figures[0]['histogram']} | ![](results/{rows[0].id}.png) |")
   lines += _targets(groups, results, floor)
-  lines += _factors(groups, results, floor)
+  lines += _factors(grey, results, floor)
   lines += _cas(groups, results)
+  lines += _stacked(groups, results, floor)
   shipped = shipped_evaluators()
   lines += ["", "## Settings", "", "Each row's command, where its training differs from its source's, the "
             "machine it trained on, and the evaluator that scored it (by its sha256; the shipped ones are in "
@@ -383,6 +403,60 @@ def _cas(groups, results):
                    f"{done[0]['real_baseline']:.3f} | {_spread([c['ratio'] for c in done], '.3f')} | "
                    f"≥ {targets[data]:.3f}: {verdict} |")
   return lines
+
+
+def _stacked(groups, results, floor):
+  """The Stacked MNIST rows' modes and KL beside PacGAN's table, with the target for gan_tf's defaults."""
+  real = floor.get("stacked")
+  lines = ["", "## Stacked MNIST: modes beside a published table", "",
+           f"Each of {evaluator_lib.STACKED_N:,} samples is read channel by channel by the MNIST evaluator; its mode "
+           "is the triple of digits (1,000 modes). *KL*: KL(the samples' modes ‖ uniform) in nats over the "
+           "modes that occur (PacGAN's formula; ln 1000 = 6.91 for one mode, about 0.02 for a uniform draw "
+           "of this size). *Confident*: the share of samples whose three digits the evaluator reads with "
+           f"probability ≥ {metrics.CONFIDENT}. PacGAN's rows are its Table 2 (Lin et al. 2018, VEEGAN's "
+           "setting, from its repository); their ± is the standard error over 10 trials, ours the standard "
+           "deviation over 3 seeds with the standard error beside it.", "",
+           "How our protocol differs: the stacks are drawn from MNIST's 10,000 test digits (offline; PacGAN "
+           "draws from all 70,000), 128,000 of them as in PacGAN; the networks are each row's own (PacGAN's "
+           "and VEEGAN's DCGAN is a 4-layer conv net with batch norm), trained for the epochs shown (PacGAN: "
+           "50 epochs at batch 64); the evaluator is gan_tf's shipped MNIST classifier (99.40% on test[80%:], "
+           "trained on the same test digits' first 8,000), not PacGAN's Keras CNN.", "",
+           "| model | epochs | seeds | wall | modes (of 1,000) | KL | confident | samples |",
+           "|---|---:|---:|---:|---:|---:|---:|---|"]
+  lines += [f"| PacGAN's table: {model} | | | | {modes} | {kl} | | |" for model, modes, kl in PACGAN]
+  if real:
+    lines.append(f"| real stacks ({real['n']:,}) | | | | {real['modes']} | {real['mode_kl']:.3f} | "
+                 f"{100 * real['confident_share']:.1f}% | |")
+  for group, rows in groups.items():
+    if rows[0].data != "stacked":
+      continue
+    done = [results[row.id] for row in rows if row.id in results]
+    if not done:
+      lines.append(f"| gan_tf: {group} | {rows[0].epochs} | 0 of {len(rows)} | not run yet | | | | |")
+      continue
+    figures = [r["figures"] for r in done]
+    lines.append(f"| gan_tf: {group} | {rows[0].epochs} | {len(done)} | "
+                 f"{np.mean([r['train_seconds'] for r in done]) / 60:.1f} min | "
+                 f"{_with_error([f['modes'] for f in figures], '.1f')} | "
+                 f"{_with_error([f['mode_kl'] for f in figures], '.3f')} | "
+                 f"{_spread([100 * f['confident_share'] for f in figures], '.1f', '%')} | "
+                 f"![](results/{rows[0].id}.png) |")
+  group, least_modes, most_kl = STACKED_TARGET
+  done = [results[row.id]["figures"] for row in groups.get(group, []) if row.id in results]
+  if done:
+    modes, kl = np.mean([f["modes"] for f in done]), np.mean([f["mode_kl"] for f in done])
+    verdicts = ["met" if modes >= least_modes else f"missed by {least_modes - modes:.1f} modes",
+                "met" if kl <= most_kl else f"missed by {kl - most_kl:.3f}"]
+    lines += ["", f"Target for `{group}` (gan_tf's defaults, the `mlp` networks; mean of its seeds): "
+              f"≥ {least_modes} modes: {modes:.1f}, {verdicts[0]}; KL ≤ {most_kl:.2f}: {kl:.3f}, {verdicts[1]}."]
+  return lines
+
+
+def _with_error(values, form):
+  """'mean ± std (s.e. x)' of several values, as _spread of one."""
+  if len(values) < 2:
+    return _spread(values, form)
+  return f"{_spread(values, form)} (s.e. {np.std(values, ddof=1) / np.sqrt(len(values)):{form}})"
 
 
 def _factors(groups, results, floor):

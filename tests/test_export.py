@@ -56,7 +56,8 @@ def test_export_serves_in_a_process_without_gan_tf(trained, tmp_path):
   assert report["sample_dtype"] == "uint8" and report["sample_shape"] == [5, 28, 28, 1]
   assert report["same_seed_equal"] and report["other_seed_differs"]
   assert report["metadata"] == {"experiment": "smoke", "latent_dim": 100, "noise": "uniform",
-                                "source": "tests only", "conditional": False, "num_classes": 0}
+                                "source": "tests only", "conditional": False, "num_classes": 0,
+                                "dataset": "fashion_mnist", "image_shape": [28, 28, 1]}
   expected = gan.generator(z, training=False).numpy()    # BatchNorm in inference mode, as exported
   np.testing.assert_allclose(np.load(tmp_path / "out.npy"), expected, atol=1e-5)
 

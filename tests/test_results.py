@@ -185,3 +185,24 @@ def test_cas_rows_stand_beside_lesort_et_al_and_single_seed_rows_show_their_inte
           "0.001 |") in text
   assert "| fashion | gan_tf: mlp-fashion-50-default-conditional | not scored yet | | | ≥ 0.935 |" in text
   assert f"| {conv} | 30 | 1 | float32 | 1.5 min | 7.00 [6.90, 7.10] |" in text
+
+
+def test_stacked_rows_stand_beside_pacgans_table_with_their_target():
+  group = results.STACKED_TARGET[0]
+  runs = {}
+  for seed, (modes, kl) in zip(("", "-seed1", "-seed2"), ((992, 0.08), (990, 0.10), (985, 0.15))):
+    result = _result()
+    result["figures"].update(modes=modes, mode_kl=kl, confident_share=0.9, num_modes=1000)
+    runs[group + seed] = result
+  floor = {"stacked": {"n": 26000, "modes": 1000, "mode_kl": 0.021, "confident_share": 0.98,
+                       "classifier_score": 9.9, "frechet_features": 1.0, "kid_mean": 0.0, "classes_covered": 10,
+                       "accuracy": 0.994, "train_split": "train (stacks)", "eval_split": "test[80%:]"}}
+  text = results.markdown(runs, floor, 10)
+  assert "| PacGAN's table: PacDCGAN2 (PacGAN) | | | | 1000.0 ± 0.00 | 0.06 ± 0.003 | | |" in text
+  assert "| real stacks (26,000) | | | | 1000 | 0.021 | 98.0% | |" in text
+  # mean 989.0, std 3.61, s.e. 2.08; KL 0.110 ± 0.036 (s.e. 0.021)
+  assert (f"| gan_tf: {group} | 10 | 3 | 1.5 min | 989.0 ± 3.6 (s.e. 2.1) | 0.110 ± 0.036 (s.e. 0.021) | "
+          "90.0% ± 0.0% |") in text
+  assert "≥ 990 modes: 989.0, missed by 1.0 modes; KL ≤ 0.10: 0.110, missed by 0.010." in text
+  assert "| gan_tf: dcgan_tutorial-stacked-2-default | 2 | 0 of 1 | not run yet |" in text
+  assert "| mlp-stacked-10-default |" not in text   # not in the grey rows' table
