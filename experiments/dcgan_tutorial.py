@@ -4,7 +4,8 @@ Source: tensorflow.org DCGAN tutorial (G: Dense 7*7*256 + BN + LeakyReLU, Conv2D
 D: stride-2 Conv2D 64/128 + LeakyReLU + Dropout 0.3; Adam 1e-4 for both; z ~ N(0, 1); batch 256 there,
 non-saturating BCE loss).
 Expect: on MNIST's first 8,000 test digits, 30 epochs, all 10 classes; the figures are
-experiments/RESULTS.md's row dcgan_tutorial-mnist-30-default, with its command.
+experiments/RESULTS.md's row dcgan_tutorial-mnist-30-default, with its command; on Stacked MNIST,
+the row dcgan_tutorial-stacked-2-default.
 """
 from gan_tf.config import Config
 
