@@ -107,7 +107,7 @@ def figures_of(evaluator, images, reference, seed=0, fake_labels=None, real_labe
     figures.update(metrics.mode_figures(modes, confident, classes ** channels), n=len(images),
                    channels_scored=len(images) * channels)
     if bootstrap:
-      intervals.update(metrics.mode_intervals(modes, confident, classes ** channels, bootstrap, seed=seed))
+      intervals.update(metrics.mode_intervals(confident, bootstrap, seed=seed))
   if bootstrap:
     figures.update(intervals=intervals, bootstrap_resamples=bootstrap)
   return figures

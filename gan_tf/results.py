@@ -399,7 +399,8 @@ def _cas(groups, results):
         continue
       ratio = np.mean([c["ratio"] for c in done])
       verdict = "met" if ratio >= targets[data] else f"missed by {targets[data] - ratio:.3f}"
-      lines.append(f"| {data} | gan_tf: {group} ({len(done)} seeds) | {_spread([c['cas'] for c in done], '.3f')} | "
+      seeds = f"{len(done)} seed" + ("s" if len(done) > 1 else "")
+      lines.append(f"| {data} | gan_tf: {group} ({seeds}) | {_spread([c['cas'] for c in done], '.3f')} | "
                    f"{done[0]['real_baseline']:.3f} | {_spread([c['ratio'] for c in done], '.3f')} | "
                    f"≥ {targets[data]:.3f}: {verdict} |")
   return lines

@@ -161,3 +161,12 @@ def test_a_stacked_run_trains_and_make_eval_reports_its_modes(mnist_dir, tmp_pat
   assert nearest.returncode == 2 and error_lines(nearest) == [
       "error: --nearest compares grey images with their training images; stacked_mnist's stacks are drawn "
       "from the digits, so drop --nearest (the modes tell collapse)"]
+
+
+def test_only_the_confident_share_gets_a_bootstrap_interval():
+  confident = np.array([True] * 900 + [False] * 100)
+  interval = metrics.mode_intervals(confident, resamples=200, seed=3)
+  assert list(interval) == ["confident_share"]
+  low, high = interval["confident_share"]
+  assert low < 0.9 < high and high - low == pytest.approx(2 * 1.96 * math.sqrt(0.9 * 0.1 / 1000), rel=0.3)
+  assert metrics.mode_intervals(confident, resamples=200, seed=3) == interval   # seeded
