@@ -418,10 +418,12 @@ def _stacked(groups, results, floor):
            "setting, from its repository); their ± is the standard error over 10 trials, ours the standard "
            "deviation over 3 seeds with the standard error beside it.", "",
            "How our protocol differs: the stacks are drawn from MNIST's 10,000 test digits (offline; PacGAN "
-           "draws from all 70,000), 128,000 of them as in PacGAN; the networks are each row's own (PacGAN's "
-           "and VEEGAN's DCGAN is a 4-layer conv net with batch norm), trained for the epochs shown (PacGAN: "
-           "50 epochs at batch 64); the evaluator is gan_tf's shipped MNIST classifier (99.40% on test[80%:], "
-           "trained on the same test digits' first 8,000), not PacGAN's Keras CNN.", "",
+           f"draws from all 70,000), {Config().stacked_size:,} of them as in PacGAN; the networks are each row's "
+           "own (PacGAN's and VEEGAN's DCGAN is a 4-layer conv net with batch norm), trained for the epochs "
+           "shown (PacGAN: 50 epochs at batch 64); the evaluator is gan_tf's shipped MNIST classifier, fitted "
+           "to the same test digits' first 8,000"
+           + (f" ({100 * real['accuracy']:.2f}% on {real['eval_split']})" if real else "")
+           + ", not PacGAN's Keras CNN.", "",
            "| model | epochs | seeds | wall | modes (of 1,000) | KL | confident | samples |",
            "|---|---:|---:|---:|---:|---:|---:|---|"]
   lines += [f"| PacGAN's table: {model} | | | | {modes} | {kl} | | |" for model, modes, kl in PACGAN]
