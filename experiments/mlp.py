@@ -4,7 +4,7 @@ Source: the classic TensorFlow 1 GAN tutorial (G 100-256-512-784, D 784-256-128-
 z ~ U(-1, 1), non-saturating generator loss in its final form; samples every 10 epochs).
 Expect: on Fashion-MNIST, 50 epochs, all 10 classes; the figures are experiments/RESULTS.md's row
 mlp-fashion-50-default, with its command; on Stacked MNIST's 1,000 modes, RESULTS.md's row
-mlp-stacked-10-default beside PacGAN's table.
+mlp-stacked-50-default beside PacGAN's table.
 """
 from gan_tf.config import Config
 
