@@ -64,16 +64,16 @@ eval: $(STAMP)  ## sample quality, a table and a JSON line: make eval [RUN=runs/
 	$(PY) -m gan_tf.evaluate --run=$(RUN) $(ARGS)
 
 evaluator: $(STAMP)  ## rebuild a shipped evaluator in gan_tf/evaluators/ (minutes): ARGS='--dataset=mnist' DATA_DIR=<IDX folder>
-	$(PY) -m gan_tf.evaluator $(DATA_FLAG) $(ARGS)
+	$(PY) -m tools.ship_evaluator $(DATA_FLAG) $(ARGS)
 
 bench: $(STAMP)  ## training speed vs the plain tf.function loop -> runs/bench/ (minutes)
-	$(PY) -m gan_tf.bench $(DATA_FLAG) --out=runs/bench $(ARGS)
+	$(PY) -m tools.bench $(DATA_FLAG) --out=runs/bench $(ARGS)
 
 profile: $(STAMP)  ## where the dense default steps' time goes: ablations + a trace -> runs/profile/ (minutes)
-	$(PY) -m gan_tf.profile $(DATA_FLAG) --out=runs/profile $(ARGS)
+	$(PY) -m tools.profile $(DATA_FLAG) --out=runs/profile $(ARGS)
 
 clean:  ## remove .venv (runs/ is kept)
 	rm -rf $(VENV)
 
 results: $(STAMP)  ## train and score every RESULTS.md row (hours; reuses finished rows): ARGS='--rows=ID,...'
-	$(PY) -m gan_tf.results $(ARGS)
+	$(PY) -m tools.results $(ARGS)

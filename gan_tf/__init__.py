@@ -1,17 +1,1 @@
 """gan_tf: the classic GANs of the introductory literature, reproduced in TensorFlow 2 / Keras 3."""
-import os
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")   # TF's C++ INFO lines; warnings and errors still show
-
-# Without an NVIDIA driver, TF's CUDA probing prints lines that TF_CPP_MIN_LOG_LEVEL cannot hold back (they
-# come before its logging starts): probe once, here, with native stderr sent to /dev/null for the probe.
-if not os.path.exists("/proc/driver/nvidia"):
-  _stderr, _null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-  os.dup2(_null, 2)
-  try:
-    import tensorflow as _tf
-    _tf.config.list_physical_devices()
-  finally:
-    os.dup2(_stderr, 2)
-    os.close(_stderr)
-    os.close(_null)

@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from gan_tf import evaluator as evaluator_lib, images, metrics, sampling
+from gan_tf import images, metrics, sampling, scoring
 from gan_tf.errors import TrainingError
 from gan_tf.files import WriteError
 from gan_tf.rundir import SAMPLES_DIR, SUMMARY_DIR
@@ -45,7 +45,7 @@ class SampleGrid(keras.callbacks.Callback):
     (self.z, self.labels, self.rows), self.every, self.epochs, self.writer = inputs, every, epochs, writer
 
   def _write(self, epoch):
-    mosaic = images.grid(sampling.generate(self.model.sampler, self.z, self.labels).numpy(), rows=self.rows)
+    mosaic = images.grid(sampling.generate(self.model.prepare_sampler(), self.z, self.labels).numpy(), rows=self.rows)
     images.save_png(mosaic, os.path.join(self.folder, f"epoch_{epoch:04d}.png"))
     with self.writer.as_default():
       tf.summary.image("samples", mosaic.reshape((1,) + mosaic.shape[:2] + (-1,)), step=epoch)
@@ -194,16 +194,6 @@ def fixed_inputs(config):
   return tf.tile(z, [config.num_classes, 1]), labels, config.num_classes
 
 
-_SCALARS = {"eval/classifier_score": "classifier_score", "eval/frechet_features": "frechet_features",
-            "eval/frechet_logits": "frechet_logits", "eval/kid": "kid_mean", "eval/kid_std": "kid_std",
-            "eval/classes_covered": "classes_covered", "eval/effective_classes": "effective_classes",
-            "eval/precision": "precision", "eval/recall": "recall", "eval/density": "density",
-            "eval/coverage": "coverage",
-            "eval/classes_per_sample": "classes_per_sample", "eval/label_accuracy": "label_accuracy",
-            "eval/intra_frechet": "intra_frechet", "eval/modes": "modes", "eval/mode_kl": "mode_kl",
-            "eval/confident_share": "confident_share"}
-
-
 class EvaluationCallback(keras.callbacks.Callback):
   """Every `every_epochs` epochs, scores n samples of model.sampler against the reference split as
   eval/* scalars at step epoch + 1, and warns when fewer than min_classes classes are covered (collapse)."""
@@ -213,15 +203,12 @@ class EvaluationCallback(keras.callbacks.Callback):
     super().__init__()
     self.config, self.every_epochs, self.n, self.writer = config, every_epochs, n, writer
     self.cache_dir, self.min_classes, self.seed, self.spec = cache_dir, min_classes, seed, spec
-    self.evaluator, self.reference, self.reference_labels = None, None, None
+    self.reference = None
     self.results = {}   # epoch -> figures
 
   def on_train_begin(self, logs=None):
-    if self.evaluator is None:   # once per callback: a resumed fit reuses it
-      self.evaluator = evaluator_lib.load_evaluator(self.config, self.cache_dir, self.spec)
-      self.reference = evaluator_lib.reference_embeddings(self.evaluator, self.config)
-      if self.config.num_classes:
-        self.reference_labels = evaluator_lib.reference_labels(self.evaluator, self.config)
+    if self.reference is None:   # once per callback: a resumed fit reuses it
+      self.reference = scoring.reference(self.config, self.cache_dir, self.spec)
 
   def on_epoch_end(self, epoch, logs=None):
     if (epoch + 1) % self.every_epochs == 0:
@@ -230,29 +217,19 @@ class EvaluationCallback(keras.callbacks.Callback):
   def evaluate(self, epoch):
     """Scores the generator now, logs the figures at step `epoch` and returns them."""
     # The same seed every time: the curves then compare one fixed set of z across epochs.
-    figures = evaluator_lib.score(
-        self.evaluator, self.config, functools.partial(sampling.sample, self.model.sampler, self.config.noise),
-        self.n, self.seed, self.reference, self.reference_labels)[0]
+    sample = functools.partial(sampling.sample, self.model.prepare_sampler(), self.config.noise)
+    figures = scoring.score(self.reference, self.config, sample, self.n, self.seed)[0]
     self.results[epoch] = figures
     if self.writer is not None:
       with self.writer.as_default(step=epoch):
-        for tag, key in _SCALARS.items():
+        for key in metrics.FIGURES:
           if key in figures:
-            tf.summary.scalar(tag, figures[key])
+            tf.summary.scalar(f"eval/{key}", figures[key])
         tf.summary.scalar("eval/max_class_fraction", max(figures["histogram"]) / sum(figures["histogram"]))
       self.writer.flush()
-    logging.info("Epoch %d: classifier score %.3f (%.2f effective classes / %.3f classes per sample), "
-                 "FD features %.3f, KID %.5f, precision %.3f, recall %.3f, density %.3f, coverage %.3f, "
-                 "classes covered %d, histogram %s", epoch, figures["classifier_score"],
-                 figures["effective_classes"], figures["classes_per_sample"], figures["frechet_features"],
-                 figures["kid_mean"], figures["precision"], figures["recall"], figures["density"],
-                 figures["coverage"], figures["classes_covered"], figures["histogram"])
-    if "modes" in figures:
-      logging.info("Epoch %d: modes %d of %d, KL to uniform %.3f, confident share %.3f", epoch, figures["modes"],
-                   figures["num_modes"], figures["mode_kl"], figures["confident_share"])
-    if "label_accuracy" in figures:
-      logging.info("Epoch %d: label accuracy %.4f, intra-class FD %.3f", epoch, figures["label_accuracy"],
-                   figures["intra_frechet"])
+    logging.info("Epoch %d: %s; histogram %s", epoch, ", ".join(
+        f"{f.label} {figures[key]:{f.form}}" for key, f in metrics.FIGURES.items() if key in figures),
+        figures["histogram"])
     if figures["classes_covered"] < self.min_classes:
       logging.warning("Epoch %d: samples cover only %d classes (>= %.0f%% of samples each; histogram %s): "
                       "mode collapse?", epoch, figures["classes_covered"], 100 * metrics.COVERAGE_FRACTION,

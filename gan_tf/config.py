@@ -3,22 +3,31 @@
 import dataclasses
 import json
 import math
+import os
 
-from gan_tf import data, execution, losses, models, optimizers, sampling
 from gan_tf.errors import UserError
 
-# Each choice list is defined beside what it names; the Config checks values against them.
+IMAGE_SHAPE = (28, 28, 1)   # every source network is built for 28x28 grey images
+# Stacked MNIST: dataset -> the grey dataset whose images it stacks, as many as its channels.
+STACKED = {"stacked_mnist": ("mnist", 3)}
+NUM_CLASSES = {"mnist": 10, "fashion_mnist": 10, "kmnist": 10, "emnist": 62,   # emnist: tfds's byclass
+               "stacked_mnist": 1000}
+OPTIMIZERS = ("adam", "sgd")
+# The losses whose discriminator loss is a cross-entropy with a real target (label smoothing applies).
+SMOOTHABLE = ("minimax", "non_saturating")
+# The values each choice field takes; the registries that implement them (models.REGISTRY, losses.LOSSES,
+# execution.PRECISIONS and STRATEGIES) are held to these lists by tests/test_config.py.
 CHOICES = {
-    "model": tuple(models.REGISTRY),
-    "activation": models.ACTIVATIONS,
-    "loss": tuple(losses.LOSSES),
-    "noise": sampling.NOISES,
-    "d_optimizer": optimizers.OPTIMIZERS,
-    "g_optimizer": optimizers.OPTIMIZERS,
-    "lr_decay": optimizers.LR_DECAYS,
-    "mixed_precision": tuple(execution.PRECISIONS),
-    "strategy": tuple(execution.STRATEGIES),
-    "dataset": data.DATASETS,
+    "model": ("mlp", "mlp_small", "dcgan", "dcgan_tutorial"),
+    "activation": ("relu", "tanh", "leaky_relu"),   # mlp's and dcgan's hidden layers
+    "loss": ("minimax", "non_saturating", "least_squares", "hinge", "wasserstein_gp"),
+    "noise": ("uniform", "normal"),   # z ~ U(-1, 1) or N(0, 1)
+    "d_optimizer": OPTIMIZERS,
+    "g_optimizer": OPTIMIZERS,
+    "lr_decay": ("constant", "linear"),   # linear: the rate falls to 0 over the run, as in WGAN-GP's code
+    "mixed_precision": ("auto", "float32", "bfloat16", "float16"),
+    "strategy": ("default", "mirrored", "multi_worker", "tpu"),
+    "dataset": tuple(NUM_CLASSES),   # tfds's 28x28 grey sets, and Stacked MNIST
 }
 
 # Fields that fix the shape of a network's weights: a resumed run must agree on them.
@@ -127,12 +136,12 @@ class Config:
                  "eval_every", "eval_min_classes"):
       _at_least(self, name, 0)
     _at_least(self, "eval_n", 2)
-    if self.conditional and self.dataset in data.STACKED:
+    if self.conditional and self.dataset in STACKED:
       raise ConfigError(f"conditional=True with dataset={self.dataset!r}: a stacked set counts the modes an "
                         "unconditional generator finds; drop --conditional")
     if not 0 <= self.label_smoothing < 0.5:
       raise ConfigError(f"label_smoothing={self.label_smoothing!r}: must be in [0, 0.5)")
-    if self.label_smoothing and self.loss not in losses.SMOOTHABLE:
+    if self.label_smoothing and self.loss not in SMOOTHABLE:
       raise ConfigError(f"label_smoothing={self.label_smoothing!r} needs loss minimax or non_saturating "
                         f"(a real target), not {self.loss!r}; set --label_smoothing=0")
     for name in ("d_learning_rate", "g_learning_rate"):
@@ -145,12 +154,13 @@ class Config:
   @property
   def image_shape(self):
     """[H, W, C] of the dataset's images, which every network takes or makes."""
-    return data.image_shape(self.dataset)
+    channels = STACKED[self.dataset][1] if self.dataset in STACKED else IMAGE_SHAPE[2]
+    return IMAGE_SHAPE[:2] + (channels,)
 
   @property
   def num_classes(self):
     """The classes a conditional model's networks take; 0 for an unconditional one."""
-    return data.NUM_CLASSES[self.dataset] if self.conditional else 0
+    return NUM_CLASSES[self.dataset] if self.conditional else 0
 
   def replace(self, **overrides):
     """A copy with some fields changed; unknown field names are an error."""
@@ -176,3 +186,14 @@ def _at_least(config, name, low):
   value = getattr(config, name)
   if value < low:
     raise ConfigError(f"{name}={value!r}: must be >= {low}")
+
+
+def differences(old, new, ignore=()):
+  """{field: (old's value, new's value)} for every field but `ignore` where Config new differs from old: the
+  one comparison of configs (a resume's changes, a run against its source, a record against its row). A
+  data_dir is compared as the folder it names."""
+  def value(config, name):
+    v = getattr(config, name)
+    return os.path.realpath(v) if name == "data_dir" and v else v
+  return {f.name: (getattr(old, f.name), getattr(new, f.name)) for f in dataclasses.fields(Config)
+          if f.name not in ignore and value(old, f.name) != value(new, f.name)}

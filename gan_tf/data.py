@@ -18,15 +18,10 @@ import tensorflow_datasets as tfds
 from absl import logging
 
 from gan_tf.errors import UserError
-from gan_tf.models import IMAGE_SHAPE
+from gan_tf.config import IMAGE_SHAPE, NUM_CLASSES, STACKED
 from gan_tf.sampling import to_float
 
-DATASETS = ("mnist", "fashion_mnist", "kmnist", "emnist", "stacked_mnist")   # tfds's 28x28 grey sets, and
-# Stacked MNIST: dataset -> the grey dataset whose images it stacks, as many as its channels.
-STACKED = {"stacked_mnist": ("mnist", 3)}
 STACKED_SEED = 0   # the stacked set is one fixed draw, the same for every run seed and machine
-NUM_CLASSES = {"mnist": 10, "fashion_mnist": 10, "kmnist": 10, "emnist": 62,   # emnist: tfds's byclass
-               "stacked_mnist": 1000}
 # Where a dataset's IDX files are found offline when --data_dir is not given: Debian's package.
 OFFLINE_DIRS = {"fashion_mnist": "/usr/share/datasets/fashion-mnist"}
 # The first labels of a split's file tell which dataset an IDX folder holds.
@@ -142,11 +137,6 @@ def idx_dir(config):
   return folder if os.path.isdir(folder) else ""
 
 
-def image_shape(dataset):
-  """The [H, W, C] of dataset's images."""
-  return IMAGE_SHAPE[:2] + (STACKED[dataset][1] if dataset in STACKED else IMAGE_SHAPE[2],)
-
-
 def channel_config(config):
   """The config of the grey dataset a stacked dataset's channels come from (config itself otherwise): its
   evaluator reads each channel."""
@@ -195,7 +185,7 @@ def load_images(config, split=None):
     images, labels = _load_idx(folder, split, config.dataset)
   else:
     images, labels = _load_tfds(config.dataset, split)
-  images = np.asarray(images, np.uint8).reshape((-1,) + image_shape(config.dataset))
+  images = np.asarray(images, np.uint8).reshape((-1,) + config.image_shape)
   if len(images) == 0:
     raise DataError(f"split {split!r} of {folder or config.dataset} selects no images")
   labels = np.asarray(labels, np.int64)

@@ -8,6 +8,7 @@ intra-class FD as well. --nearest adds the copy check and a PNG of the closest s
 A Stacked MNIST run is scored on 26,000 samples by default (PacGAN's protocol): the modes of 1,000 they
 cover, KL to uniform and the confident share, with the digit figures of their channels.
 """
+from gan_tf import quiet  # noqa: F401  (first: TensorFlow loads without its start-up lines)
 import json
 import os
 import sys
@@ -15,7 +16,8 @@ import sys
 import numpy as np
 from absl import flags
 
-from gan_tf import data, evaluator as evaluator_lib, export, images, rundir, sampling
+from gan_tf import data, evaluator as evaluator_lib, export, images, metrics, rundir, sampling, scoring
+from gan_tf.config import STACKED
 from gan_tf.errors import UserError, run_main
 
 DEFAULT_N = 10_000
@@ -27,7 +29,7 @@ def _sampler(run, model, live=False):
   if run:
     path = os.path.join(run, rundir.EXPORT_DIR)
     if live or not os.path.exists(path):
-      config, generator = rundir.restore_generator(run, live)
+      config, generator = export.restore_generator(run, live)
       weights = ", live weights" if live else ""
       return (config, lambda n, seed=0, label=None: sampling.sample(generator, config.noise, n, seed, label),
               f"{run} (latest checkpoint{weights})")
@@ -52,25 +54,21 @@ def main():
   config, sample, source = _sampler(run, f.model, f.live)
   if f.data_dir is not None:
     config = config.replace(data_dir=f.data_dir)
-  stacked = config.dataset in data.STACKED
+  stacked = config.dataset in STACKED
   if stacked and f.nearest:
     raise UserError(f"--nearest compares grey images with their training images; {config.dataset}'s stacks "
                     "are drawn from the digits, so drop --nearest (the modes tell collapse)")
-  n = f.n or (evaluator_lib.STACKED_N if stacked else DEFAULT_N)
-  evaluator = evaluator_lib.load_evaluator(config, f.cache_dir)
-  info = evaluator.info
-  reference = evaluator_lib.reference_embeddings(evaluator, config)
-  train_images, train_labels = evaluator_lib.floor_images(evaluator, config)
-  real_labels = evaluator_lib.reference_labels(evaluator, config) if config.num_classes else None
-  figures, fakes, _ = evaluator_lib.score(evaluator, config, sample, n, f.seed, reference, real_labels,
-                                          bootstrap=f.bootstrap)
-  floor_labels = {"train_labels": train_labels, "real_labels": real_labels} if config.num_classes else {}
+  n = f.n or (scoring.STACKED_N if stacked else DEFAULT_N)
+  reference = scoring.reference(config, f.cache_dir)
+  info = reference.evaluator.info
+  train_images, train_labels = scoring.floor_images(reference, config)
+  figures, fakes, _ = scoring.score(reference, config, sample, n, f.seed, bootstrap=f.bootstrap)
   result = {"source": source, "experiment": config.name, "dataset": config.dataset,
             "data_dir": data.idx_dir(config), "seed": f.seed, "conditional": config.conditional,
             **figures,
             "reference_split": info["eval_split"],
-            "real_floor": dict(evaluator_lib.real_floor(evaluator, train_images, reference, n, f.seed,
-                                                        **floor_labels),
+            "real_floor": dict(scoring.real_floor(reference, train_images, n, f.seed,
+                                                  train_labels if config.num_classes else None),
                                real_split=config.split if stacked else info["train_split"]),
             "evaluator": {k: info[k] for k in ("sha256", "shipped", "path", "test_accuracy", "train_split",
                                                 "eval_split", "train_examples", "eval_examples",
@@ -79,10 +77,9 @@ def main():
     if not config.num_classes:
       raise UserError("--cas needs a conditional run (--conditional): it trains a classifier on the labelled "
                       "samples")
-    result["cas"] = evaluator_lib.classification_accuracy_score(evaluator, config, sample, f.seed)
+    result["cas"] = scoring.classification_accuracy_score(reference, config, sample, f.seed)
   if f.nearest:
-    heldout, _ = data.load_images(config, info["eval_split"])
-    figures, checked, nearest = evaluator_lib.copy_check(evaluator, fakes, train_images, heldout, seed=f.seed)
+    figures, checked, nearest = scoring.copy_check(reference, fakes, train_images, seed=f.seed)
     where = run or os.path.dirname(os.path.abspath(f.model))
     figures["png"] = _nearest_png(checked, nearest, train_images,
                                   os.path.join(where, f"nearest-n{n}-seed{f.seed}.png"))
@@ -92,15 +89,8 @@ def main():
 
 
 def _table(result):
-  rows = [("classifier score", "classifier_score", ".2f"), ("Frechet distance", "frechet_features", ".2f"),
-          ("KID", "kid_mean", ".4f"), ("precision (fidelity)", "precision", ".3f"),
-          ("recall (diversity)", "recall", ".3f"), ("density (fidelity)", "density", ".3f"),
-          ("coverage (diversity)", "coverage", ".3f"), ("classes covered", "classes_covered", "d")]
-  if result["conditional"]:
-    rows += [("label accuracy", "label_accuracy", ".2%"), ("intra-class FD", "intra_frechet", ".2f")]
-  if "modes" in result:
-    rows = [(f"modes (of {result['num_modes']:,})", "modes", ",.0f"), ("KL to uniform (nats)", "mode_kl", ".3f"),
-            ("confident share", "confident_share", ".1%")] + rows
+  rows = [(figure.label, key, figure.form) for key, figure in metrics.FIGURES.items()
+          if figure.table and key in result]
   intervals = result.get("intervals", {})
   cells = [("", "samples", "95% interval" if intervals else "", "real data")]
   for label, key, form in rows:
@@ -109,13 +99,13 @@ def _table(result):
   widths = [max(len(row[i]) for row in cells) + 2 for i in range(4)]
   lines = [row[0].ljust(widths[0]) + "".join(cell.rjust(width) for cell, width in zip(row[1:], widths[1:]))
            for row in cells]
-  lines.append(f"(precision, recall: k = 3; density, coverage: k = 5; on {result['prdc_n']:,} samples and as many "
-               "real images" + (f"; intervals: {result['bootstrap_resamples']} bootstrap resamples"
-                                if intervals else "") + ")")
+  lines.append(f"(fidelity: precision, k = 3, density, k = 5; diversity: recall, k = 3, coverage, k = 5; on "
+               f"{result['prdc_n']:,} samples and as many real images"
+               + (f"; intervals: {result['bootstrap_resamples']} bootstrap resamples" if intervals else "") + ")")
   if "modes" in result:
-    lines.append(f"(modes: the classes the evaluator reads in each channel of {result['n']:,} samples; KL over the "
-                 f"modes that occur, natural log; the other figures score the {result['channels_scored']:,} "
-                 "channels as digits)")
+    lines.append(f"(modes, of {result['num_modes']:,}: the classes the evaluator reads in each channel of "
+                 f"{result['n']:,} samples; KL over the modes that occur, natural log; the other figures score "
+                 f"the {result['channels_scored']:,} channels as digits)")
   if result["conditional"]:
     lines.append(f"(label accuracy's ceiling: the evaluator's test accuracy, "
                  f"{result['evaluator']['test_accuracy']:.2%})")
@@ -138,7 +128,7 @@ if __name__ == "__main__":
   flags.DEFINE_string("model", None, "A SavedModel folder written by gan_tf.export.")
   flags.mark_flags_as_mutual_exclusive(["run", "model"], required=True)
   flags.DEFINE_integer("n", None, f"Samples to score (and real images for the floor); default {DEFAULT_N:,}, "
-                       f"{evaluator_lib.STACKED_N:,} for a stacked dataset.", lower_bound=2)
+                       f"{scoring.STACKED_N:,} for a stacked dataset.", lower_bound=2)
   flags.DEFINE_string("data_dir", None, "IDX folder of the real data; default: the one the run trained on.")
   flags.DEFINE_string("cache_dir", None, f"Evaluators' folder; default ${evaluator_lib.CACHE_ENV}, else "
                       "~/.cache/gan_tf/evaluators.")

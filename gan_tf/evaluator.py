@@ -3,11 +3,9 @@
 Fashion-MNIST's and offline MNIST's ship with the package (gan_tf/evaluators/: weights and a record with
 their sha256, checked at load), so every machine scores with the same weights; `make evaluator` rebuilds
 one. Other datasets, splits or specs train once and are cached in $GAN_TF_CACHE (default
-~/.cache/gan_tf/evaluators). Samples are scored against its held-out split, the "reference": the test split,
-or test[80%:] where only the test split exists (offline MNIST, whose evaluator trains on test[:80%]).
-A stacked dataset (Stacked MNIST) is scored by its grey dataset's evaluator, channel by channel: the modes
-the channels' classes spell, and every figure of the channels as grey images.
-Run: `python -m gan_tf.evaluator --dataset=mnist --data_dir=DIR` writes that dataset's shipped evaluator.
+~/.cache/gan_tf/evaluators). Samples are scored against its held-out split (the test split, or
+test[80%:] where only the test split exists: offline MNIST, whose evaluator trains on test[:80%]); a
+stacked dataset's evaluator is its grey dataset's. Scoring samples with it is gan_tf.scoring's.
 """
 import dataclasses
 import hashlib
@@ -21,20 +19,17 @@ import time
 import keras
 import numpy as np
 import tensorflow as tf
-from absl import flags, logging
+from absl import logging
 from keras import layers
 
-from gan_tf import data, files, images as images_lib, metrics, sampling
-from gan_tf.config import Config
-from gan_tf.errors import UserError, run_main
-from gan_tf.metrics import compare_embeddings
+from gan_tf import data, files
+from gan_tf.errors import UserError
 from gan_tf.sampling import to_float
 
 CACHE_ENV = "GAN_TF_CACHE"
 SHIPPED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "evaluators")
 # Part of the cache key: bump it when build_classifier or train_classifier change what they make.
 EVALUATOR_VERSION = 1
-STACKED_N = 26_000   # PacGAN's and VEEGAN's samples for counting Stacked MNIST's modes
 _F32 = {"dtype": "float32"}   # the GAN may run under a mixed policy; the evaluator's numbers must not
 
 
@@ -71,119 +66,6 @@ class Evaluator:
       features.append(batch_features.numpy())
       logits.append(batch_logits.numpy())
     return np.concatenate(features).astype(np.float64), np.concatenate(logits).astype(np.float64)
-
-
-def reference_embeddings(evaluator, config):
-  """The evaluator's (features, logits) of its held-out split of config's (grey) dataset, the reference."""
-  return evaluator.embed(data.load_images(data.channel_config(config), evaluator.info["eval_split"])[0])
-
-
-def reference_labels(evaluator, config):
-  """The labels of the reference split (reference_embeddings' rows)."""
-  return data.load_images(data.channel_config(config), evaluator.info["eval_split"])[1]
-
-
-def floor_images(evaluator, config):
-  """(images, labels) a perfect generator would draw: the evaluator's training split, or a stacked run's
-  own split of stacks."""
-  if config.dataset in data.STACKED:
-    return data.load_images(config)
-  return data.load_images(config, evaluator.info["train_split"])
-
-
-def figures_of(evaluator, images, reference, seed=0, fake_labels=None, real_labels=None, bootstrap=0):
-  """compare_embeddings' figures of uint8 images against the reference, with bootstrap > 0 each figure's
-  95% interval over that many resamples (metrics.bootstrap_intervals). Images of several channels are read
-  channel by channel: the figures of all their channels as grey images, and the modes they spell."""
-  images = np.asarray(images)
-  channels = images.shape[-1]
-  embedded = evaluator.embed(images_lib.channels_side_by_side(images) if channels > 1 else images)
-  figures = compare_embeddings(embedded, reference, seed=seed, fake_labels=fake_labels, real_labels=real_labels)
-  intervals = (metrics.bootstrap_intervals(embedded, reference, bootstrap, seed=seed, fake_labels=fake_labels,
-                                           real_labels=real_labels) if bootstrap else {})
-  if channels > 1:
-    classes = embedded[1].shape[1]
-    modes, confident = metrics.stacked_modes(embedded[1].reshape(len(images), channels, classes))
-    figures.update(metrics.mode_figures(modes, confident, classes ** channels), n=len(images),
-                   channels_scored=len(images) * channels)
-    if bootstrap:
-      intervals.update(metrics.mode_intervals(confident, bootstrap, seed=seed))
-  if bootstrap:
-    figures.update(intervals=intervals, bootstrap_resamples=bootstrap)
-  return figures
-
-
-def score(evaluator, config, sample_fn, n, seed=0, reference=None, real_labels=None, bootstrap=0):
-  """(figures, uint8 samples, their labels or None) of n samples of sample_fn(n, seed, label=None) against
-  the reference (default: reference_embeddings; real_labels: its labels), as `make eval` scores them. A
-  conditional config's samples are n / classes of each class, scored on their labels too (figures_of)."""
-  if reference is None:
-    reference = reference_embeddings(evaluator, config)
-  labels = None
-  if not config.num_classes:
-    fakes = sample_fn(n, seed)
-  else:
-    if real_labels is None:
-      real_labels = reference_labels(evaluator, config)
-    fakes, labels = sampling.sample_per_class(sample_fn, n, config.num_classes, seed)
-  figures = figures_of(evaluator, fakes, reference, seed, labels, real_labels if labels is not None else None,
-                       bootstrap)
-  return figures, fakes, labels
-
-
-def classification_accuracy_score(evaluator, config, sample_fn, seed=0, n=None):
-  """CAS (Ravuri & Vinyals 2019; Lesort et al. 2018's protocol): the evaluator's network, trained as the
-  evaluator was but only on n generated labelled samples (default: as many as the evaluator's real training
-  images, balanced over the classes), tested on the real reference split. Its baseline is the same network
-  trained on the real training images, which is the evaluator itself when n is its training set's size."""
-  spec = EvaluatorSpec(**dict(evaluator.info["spec"], widths=tuple(evaluator.info["spec"]["widths"])))
-  n = n or evaluator.info["train_examples"]
-  fakes, labels = sampling.sample_per_class(sample_fn, n, config.num_classes, seed)
-  start = time.perf_counter()
-  classifier = Evaluator(_two_headed(train_classifier(fakes, labels, spec, config.num_classes)), {})
-  images, real_labels = data.load_images(config, evaluator.info["eval_split"])
-  cas = accuracy(classifier, images, real_labels)
-  if n == evaluator.info["train_examples"]:
-    baseline = evaluator.info["test_accuracy"]
-  else:   # the same network on n real training images
-    real, real_train_labels = data.load_images(config, evaluator.info["train_split"])
-    chosen = np.sort(np.random.default_rng(seed).choice(len(real), min(n, len(real)), replace=False))
-    baseline = accuracy(Evaluator(_two_headed(train_classifier(real[chosen], real_train_labels[chosen], spec,
-                                                               config.num_classes)), {}), images, real_labels)
-  return {"cas": cas, "real_baseline": baseline, "ratio": cas / baseline, "n": n,
-          "test_split": evaluator.info["eval_split"], "train_seconds": round(time.perf_counter() - start, 1)}
-
-
-def real_floor(evaluator, train_images, reference, n, seed=0, train_labels=None, real_labels=None):
-  """The figures of n random real training images (floor_images) against reference: a perfect generator's,
-  the floor; with their labels and the reference's, the conditional figures too."""
-  chosen = np.sort(np.random.default_rng(seed).choice(len(train_images), min(n, len(train_images)),
-                                                      replace=False))
-  fake_labels = None if train_labels is None else np.asarray(train_labels)[chosen]
-  return figures_of(evaluator, train_images[chosen], reference, seed, fake_labels, real_labels)
-
-
-def copy_check(evaluator, samples, train_images, heldout_images, n=2000, seed=0):
-  """How close samples come to the training images, against held-out real images (metrics.nearest_ratio),
-  in pixels and in the evaluator's features, over n random ones of each. Returns (figures, the samples
-  used, (distance, index) of each one's nearest training image in pixels)."""
-  n = min(n, len(samples), len(heldout_images))
-  rng = np.random.default_rng(seed)
-  samples = samples[np.sort(rng.choice(len(samples), n, replace=False))]
-  heldout = heldout_images[np.sort(rng.choice(len(heldout_images), n, replace=False))]
-  spaces = {"pixels": lambda x: to_float(x).numpy().reshape(len(x), -1),
-            "features": lambda x: evaluator.embed(x)[0]}
-  figures, pixel_nearest = {"n": n, "training_images": len(train_images)}, None
-  for space, represent in spaces.items():
-    pool = represent(train_images)
-    sample_distances, nearest = metrics.nearest_neighbours(represent(samples), pool)
-    heldout_distances, _ = metrics.nearest_neighbours(represent(heldout), pool)
-    figures[space] = {"ratio": metrics.nearest_ratio(sample_distances, heldout_distances),
-                      "samples_mean_distance": float(np.mean(sample_distances)),
-                      "heldout_mean_distance": float(np.mean(heldout_distances))}
-    if space == "pixels":
-      pixel_nearest = (sample_distances, nearest)
-  return figures, samples, pixel_nearest
 
 
 def default_cache_dir():
@@ -279,7 +161,7 @@ def _training_dataset(images, labels, spec):
   return dataset.with_options(options)
 
 
-def _two_headed(classifier):
+def two_headed(classifier):
   return keras.Model(classifier.input,
                      [classifier.get_layer("features").output, classifier.outputs[0]])
 
@@ -359,9 +241,9 @@ def load_evaluator(config, cache_dir=None, spec=None, shipped=True):
   classifier = train_classifier(train_images, train_labels, spec)
   seconds = time.perf_counter() - start
   # The uncompiled two-output view is what is saved: the same weights, without the optimizer's state.
-  evaluator = Evaluator(_two_headed(classifier), {})
+  evaluator = Evaluator(two_headed(classifier), {})
   evaluator.info = {
-      "dataset": config.dataset, "data_files": _data_files(config),
+      "dataset": config.dataset, "data_files": data_files(config),
       "train_split": train_split, "eval_split": eval_split,
       "train_examples": len(train_images), "eval_examples": len(test_images),
       "num_classes": int(classifier.output_shape[-1]),
@@ -372,44 +254,14 @@ def load_evaluator(config, cache_dir=None, spec=None, shipped=True):
   save_evaluator(evaluator, model_path, info_path)
   logging.info("Evaluator trained in %.0f s: test accuracy %.4f on %s", seconds,
                evaluator.info["test_accuracy"], eval_split)
-  evaluator.info.update(path=model_path, trained_now=True, shipped=False)
+  evaluator.info.update(path=model_path, sha256=sha256(model_path), trained_now=True, shipped=False)
   return evaluator
 
 
-def _data_files(config):
+def data_files(config):
   """{file name: sha256} of the IDX files the evaluator's data comes from ({} for tfds)."""
   folder = data.idx_dir(config)
   if not folder:
     return {}
   names = sorted(n for n in os.listdir(folder) if "idx" in n)
   return {name: sha256(os.path.join(folder, name)) for name in names}
-
-
-def ship(config, cache_dir=None):
-  """Writes config's dataset's evaluator (the cached one, else one trained now) into SHIPPED_DIR."""
-  evaluator = load_evaluator(config, cache_dir, shipped=False)
-  model_path, info_path = evaluator_paths(config, SHIPPED_DIR)
-  with open(evaluator.info["path"], "rb") as f:
-    files.atomic_write(model_path, f.read())
-  info = {k: v for k, v in evaluator.info.items() if k not in ("path", "trained_now", "shipped", "data_dir")}
-  folder = data.idx_dir(config)   # a package's folder names where to get the files; another is private
-  info.setdefault("data", data.describe(config) if not folder or folder in data.OFFLINE_DIRS.values()
-                  else data.describe(config).replace(folder, "a folder of its distribution's .gz files"))
-  info.setdefault("data_files", _data_files(config))
-  files.atomic_write(info_path, (json.dumps(dict(info, sha256=sha256(model_path)), indent=2, sort_keys=True)
-                                 + "\n").encode())
-  return model_path
-
-
-def main():
-  f = flags.FLAGS
-  config = Config().replace(dataset=f.dataset, data_dir=f.data_dir or "")
-  path = ship(config, f.cache_dir)
-  print(f"{path} (sha256 {sha256(path)}); commit it and its .json record")
-
-
-if __name__ == "__main__":
-  flags.DEFINE_string("dataset", "fashion_mnist", "The dataset whose evaluator to ship.")
-  flags.DEFINE_string("data_dir", None, "Its IDX folder (default: Debian's for Fashion-MNIST, else tfds).")
-  flags.DEFINE_string("cache_dir", None, "Evaluators' cache; an evaluator cached there is shipped as it is.")
-  run_main(main)

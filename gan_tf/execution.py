@@ -1,7 +1,5 @@
 """Where and how a run executes: its tf.distribute strategy, devices, precision policy and seeds, and the
 machine facts its speed depends on."""
-import os
-import platform
 
 import keras
 import tensorflow as tf
@@ -57,7 +55,7 @@ def choose_precision(strategy="default", cpuinfo=None, gpu_capabilities=None):
     if lowest >= TENSOR_CORES:
       return "float16", f"GPUs of compute capability {lowest[0]}.{lowest[1]} (tensor cores from 7.0)"
     return "float32", f"a GPU of compute capability {lowest[0]}.{lowest[1]}, without tensor cores"
-  flags = sorted(set((_cpuinfo() if cpuinfo is None else cpuinfo).split()) & {"avx512_bf16", "amx_bf16"})
+  flags = sorted(set((cpuinfo_text() if cpuinfo is None else cpuinfo).split()) & {"avx512_bf16", "amx_bf16"})
   if flags:
     return "bfloat16", f"a CPU with native bf16 units ({', '.join(flags)})"
   return "float32", "a CPU without native bf16 units (no avx512_bf16 or amx_bf16 flag), where bfloat16 is emulated"
@@ -101,7 +99,7 @@ def is_chief(strategy):
                                             and "chief" not in resolver.cluster_spec().jobs)
 
 
-def _cpuinfo():
+def cpuinfo_text():
   try:
     with open("/proc/cpuinfo") as f:
       return f.read()
@@ -111,23 +109,6 @@ def _cpuinfo():
 
 def native_low_precision(cpuinfo=None):
   """Which 16-bit matmuls this CPU runs natively (oneDNN emulates the others, slowly)."""
-  cpu_flags = set((_cpuinfo() if cpuinfo is None else cpuinfo).split())
+  cpu_flags = set((cpuinfo_text() if cpuinfo is None else cpuinfo).split())
   return {"bfloat16": bool(cpu_flags & {"avx512_bf16", "amx_bf16"}),
           "float16": bool(cpu_flags & {"avx512_fp16", "amx_fp16"})}
-
-
-def machine():
-  """What speed figures depend on: versions, CPU count and model, and its vector and 16-bit units."""
-  cpuinfo = _cpuinfo()
-  model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines()
-                if line.startswith("model name")), "") or platform.processor() or platform.machine()
-  return {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,
-          "cpus": os.cpu_count(), "cpu": model, "avx512": "avx512f" in cpuinfo.split(),
-          "native": native_low_precision(cpuinfo)}
-
-
-def describe(m):
-  """One line for a machine() dict: CPU count and model, then its vector and bf16 units by CPU flag."""
-  units = ["avx512f" if m.get("avx512") else "no avx512f",
-           "native bf16" if m.get("native", {}).get("bfloat16") else "no bf16 units"]
-  return ", ".join([f"{m['cpus']} CPUs", m["cpu"]] + units)

@@ -1,18 +1,11 @@
-"""The generator as a TensorFlow SavedModel that a consumer can use with nothing but TensorFlow.
-
-Signatures:
-  serving_default: z float32 [batch, latent_dim] (conditional: and labels int32 [batch])
-                   -> images float32 [batch, 28, 28, C] in [-1, 1] (C: 1, or 3 for stacked_mnist)
-  sample:          n int32 [], seed int64 [] -> images uint8 [n, 28, 28, C], z from the experiment's noise
-                   (conditional: labels drawn uniformly)
-  sample_class:    (conditional only) n int32 [], seed int64 [], label int32 [] -> images uint8 [n, 28, 28, C]
-  metadata:        () -> experiment (string), latent_dim (int32), noise (string), source (string),
-                   conditional (bool), num_classes (int32; 0 when unconditional), dataset (string),
-                   image_shape (int32 [3]: H, W, C)
+"""The generator as a TensorFlow SavedModel that a consumer can use with nothing but TensorFlow: signatures
+serving_default (z [, labels] -> images in [-1, 1]), sample (n, seed -> uint8 images), sample_class (a
+conditional model's, with a label) and metadata (docs/export.md has their shapes).
 
 Run: `python -m gan_tf.export --run=runs/mlp-... [--out=DIR]` (default DIR: <run>/saved_model).
 A SavedModel is a program: load one only from a source you trust.
 """
+from gan_tf import quiet  # noqa: F401  (first: TensorFlow loads without its start-up lines)
 import json
 import os
 
@@ -21,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 from absl import flags
 
-from gan_tf import files, rundir
+from gan_tf import files, gan as gan_lib, models, rundir
 from gan_tf.config import Config
 from gan_tf.errors import UserError, run_main
 from gan_tf.rundir import EXPORT_DIR
@@ -139,14 +132,22 @@ def saved_model_sampler(path):
   return sample
 
 
-def sample_saved_model(path, n, seed=0, label=None, batch_size=SAMPLE_BATCH):
-  """n uint8 samples of the SavedModel at path (see saved_model_sampler)."""
-  return saved_model_sampler(path)(n, seed, label, batch_size)
+def restore_generator(workdir, live=False):
+  """(config, generator) of a run's latest checkpoint: its weight average if kept, unless live (G's own)."""
+  config, latest = rundir.saved_config(workdir), rundir.latest_checkpoint(workdir)
+  if config is None or latest is None:
+    raise rundir.ResumeError(f"{workdir}: no {rundir.CONFIG_FILE} and checkpoint here; is it a gan_tf run folder?")
+  generator, _ = models.build_models(config)
+  key = "g_average" if config.g_ema and not live else "generator"
+  tf.train.Checkpoint(**{key: generator}).restore(latest).assert_existing_objects_matched().expect_partial()
+  if key == "g_average":
+    gan_lib.recompute_batchnorm(generator, config.noise)   # as the run itself does before it samples
+  return config, generator
 
 
 def main():
   run, out = rundir.find(flags.FLAGS.run), flags.FLAGS.out
-  config, generator = rundir.restore_generator(run)
+  config, generator = restore_generator(run)
   path = export_generator(generator, config, out or os.path.join(run, EXPORT_DIR))
   print(json.dumps({"saved_model": path, "experiment": config.name}))
 

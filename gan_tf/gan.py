@@ -6,6 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from gan_tf import losses, models, optimizers, sampling
+from gan_tf.config import SMOOTHABLE
 
 
 # A conditional D's auxiliary class loss weights: docs/conditional.md says how they were chosen.
@@ -66,7 +67,7 @@ class GAN(keras.Model):
               label_smoothing=0.0, r1_weight=0.0, **kwargs):
     """Args: one optimizer per network (never shared); a losses.LOSSES name; k D updates and g_steps G
     updates per train step (each G update on fresh z, the weight average updated after each); the
-    WGAN-GP weight (wasserstein_gp only); D's one-sided label smoothing (losses.SMOOTHABLE only); the
+    WGAN-GP weight (wasserstein_gp only); D's one-sided label smoothing (config.SMOOTHABLE only); the
     R1 weight gamma (any loss: D's loss gains gamma / 2 * E||grad_x D(x)||^2 on real x); kwargs
     (jit_compile, steps_per_execution, ...) go to keras.Model.compile. The values are checked where a
     Config is made (gan_tf.config)."""
@@ -74,7 +75,7 @@ class GAN(keras.Model):
     self.d_optimizer = d_optimizer
     self.g_optimizer = g_optimizer
     self.d_loss_fn, self.g_loss_fn = losses.LOSSES[loss]
-    self.d_output = _mean_probability if loss in losses.SMOOTHABLE else _mean_score
+    self.d_output = _mean_probability if loss in SMOOTHABLE else _mean_score
     if label_smoothing:
       self.d_loss_fn = functools.partial(self.d_loss_fn, label_smoothing=label_smoothing)
     self.d_steps, self.g_steps = d_steps, g_steps
@@ -99,15 +100,17 @@ class GAN(keras.Model):
 
   @property
   def sampler(self):
-    """The generator to sample, evaluate and export: the weight average when there is one, its BatchNorm
-    statistics recomputed for its own weights (once per train step, at first use)."""
-    if self.g_average is None:
-      return self.generator
-    step = int(self.step.numpy())
-    if self._statistics_step != step:
+    """The generator to sample, evaluate and export: the weight average when there is one, else G. Call
+    prepare_sampler() before sampling a weight average."""
+    return self.generator if self.g_average is None else self.g_average
+
+  def prepare_sampler(self):
+    """sampler, a weight average's BatchNorm statistics first recomputed for its own weights (at most once
+    a step): the ones it holds are G's, copied, and describe other weights."""
+    if self.g_average is not None and self._statistics_step != int(self.step.numpy()):
       recompute_batchnorm(self.g_average, self.noise)
-      self._statistics_step = step
-    return self.g_average
+      self._statistics_step = int(self.step.numpy())
+    return self.sampler
 
   def call(self, inputs, training=False):
     return self.generator(inputs, training=training)
@@ -205,7 +208,7 @@ class GAN(keras.Model):
 
   def _update_average(self):
     # tf.train.ExponentialMovingAverage's ramp, min(g_ema, (1 + t) / (10 + t)), so G's random initial weights
-    # do not hold the first updates back. BatchNorm statistics are copied; `sampler` recomputes them.
+    # do not hold the first updates back. BatchNorm statistics are copied; prepare_sampler recomputes them.
     t = tf.cast(self.step, tf.float32)
     momentum = tf.minimum(self.g_ema, (1.0 + t) / (10.0 + t))
     for average, live in zip(self.g_average.trainable_variables, self.generator.trainable_variables):

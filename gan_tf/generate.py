@@ -5,6 +5,7 @@ MODEL=...`; `latest` is the newest run; --label asks a conditional model for one
 beside the SavedModel unless --out says otherwise. A SavedModel
 is a program: load one only from a source you trust.
 """
+from gan_tf import quiet  # noqa: F401  (first: TensorFlow loads without its start-up lines)
 import json
 import os
 

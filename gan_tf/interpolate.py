@@ -6,13 +6,14 @@ uniform noise (z stays in the cube); the files go into the run folder unless --o
 A conditional model walks across classes at one z (`--labels=0,1,...`, default all; `--seeds=S` picks the
 z), blending the one-hot labels, or across the seeds' z at one class (`--labels=L`).
 """
+from gan_tf import quiet  # noqa: F401  (first: TensorFlow loads without its start-up lines)
 import json
 import os
 
 import numpy as np
 from absl import flags
 
-from gan_tf import images, rundir
+from gan_tf import export, images, rundir
 from gan_tf.errors import UserError, run_main
 from gan_tf.sampling import draw_z, generate, to_uint8
 
@@ -60,7 +61,7 @@ def main():
   f = flags.FLAGS
   seeds, labels = [int(s) for s in f.seeds], [int(l) for l in f.labels or []]
   run = rundir.find(f.run)
-  config, generator = rundir.restore_generator(run)
+  config, generator = export.restore_generator(run)
   if labels and not config.num_classes:
     raise UserError(f"--labels={','.join(f.labels)}: {run} is unconditional; only a --conditional run "
                     "takes labels")

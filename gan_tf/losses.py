@@ -79,10 +79,6 @@ def class_loss(class_logits, labels):
   return tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(_f32(labels), _f32(class_logits)))
 
 
-# The losses whose discriminator loss is a cross-entropy with a real target (label smoothing applies, and
-# D's outputs read as probabilities).
-SMOOTHABLE = ("minimax", "non_saturating")
-
 # name -> (discriminator loss, generator loss)
 LOSSES = {
     "minimax": (minimax_discriminator_loss, minimax_generator_loss),

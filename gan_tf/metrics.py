@@ -1,33 +1,39 @@
-"""Sample-quality figures as pure numpy functions of an evaluator's features and logits, in float64.
-
-  classifier_score     exp(E_x KL(p(y|x) || p(y))), the Inception Score's formula: 1 to 10, higher is better
-  effective_classes    exp(H(p(y))): classes the samples spread over (10 when balanced); the score is
-  classes_per_sample   exp(E_x H(p(y|x))): classes one sample looks like (1: unmistakable); their ratio
-  frechet_features     Frechet distance of Gaussians fitted to the penultimate features (FID's formula)
-  frechet_logits       the same on the logits
-  kid_mean, kid_std    KID: unbiased MMD^2 with a cubic polynomial kernel on the features, over subsets
-  histogram            argmax class counts
-  classes_covered      the number of classes holding >= 2% of the samples
-  precision, recall    improved precision and recall (Kynkaanniemi et al. 2019, k = 3): the share of samples
-                       inside the real data's k-NN balls (fidelity), of real images inside the samples' (diversity)
-  density, coverage    Naeem et al. 2020 (k = 5): real balls holding each sample, / k (fidelity, ~1 for real);
-                       the share of real images whose ball holds a sample (diversity)
-  label_accuracy       (conditional) the fraction of samples the evaluator assigns to the class asked for
-  intra_frechet        (conditional) the mean over classes of frechet_features within each class
-  copy ratio           nearest_ratio: samples' distance to their nearest training image over held-out
-                       real images' (about 1: no copying; well below 1: near-copies)
-  modes, mode_kl       (Stacked MNIST) the modes (channel-class triples) of 1,000 the samples fall in, and
-                       KL(their distribution || uniform) in nats over the modes that occur, as PacGAN's code
-                       computes it: ln 1000 = 6.91 for one mode, ~0.02 for 26,000 uniform samples
-  confident_share      (Stacked MNIST) the share of samples whose every channel the evaluator reads with
-                       probability >= CONFIDENT
-FD grows as n shrinks, so compare runs at the same n.
+"""Sample-quality figures as pure numpy functions of an evaluator's features and logits, in float64: the
+classifier score (the Inception Score's formula) and its two factors, Frechet distance and KID, improved
+precision and recall (Kynkaanniemi et al. 2019), density and coverage (Naeem et al. 2020), class coverage,
+label accuracy and intra-class FD, the copy ratio, and Stacked MNIST's modes. docs/evaluation.md defines
+each; FD grows as n shrinks, so compare runs at the same n.
 """
+import collections
+
 import numpy as np
 
 COVERAGE_FRACTION = 0.02   # a class "is covered" if it holds 2% of the samples (uniform is 10%)
 CONFIDENT = 0.9   # a channel is read with confidence when its argmax class has this probability
 PRECISION_K, DENSITY_K = 3, 5   # Kynkaanniemi et al.'s k for precision and recall; Naeem et al.'s for the others
+
+Figure = collections.namedtuple("Figure", "label form bootstrap table")
+# Each figure's label and format, written once: make eval's table (table=True, in this order), the
+# eval/<key> TensorBoard scalars, RESULTS.md's columns and the bootstrap's intervals read them here.
+FIGURES = {
+    "modes": Figure("modes", ",.0f", False, True),
+    "mode_kl": Figure("KL to uniform (nats)", ".3f", False, True),
+    "confident_share": Figure("confident share", ".1%", False, True),
+    "classifier_score": Figure("classifier score", ".2f", True, True),
+    "frechet_features": Figure("FD features", ".2f", True, True),
+    "kid_mean": Figure("KID", ".4f", True, True),
+    "precision": Figure("precision", ".3f", True, True),
+    "recall": Figure("recall", ".3f", True, True),
+    "density": Figure("density", ".3f", True, True),
+    "coverage": Figure("coverage", ".3f", True, True),
+    "classes_covered": Figure("classes covered", "d", False, True),
+    "label_accuracy": Figure("label accuracy", ".2%", True, True),
+    "intra_frechet": Figure("intra-class FD", ".2f", True, True),
+    "frechet_logits": Figure("FD logits", ".2f", False, False),
+    "kid_std": Figure("KID std", ".4f", False, False),
+    "effective_classes": Figure("effective classes", ".2f", False, False),
+    "classes_per_sample": Figure("classes per sample", ".3f", False, False),
+}
 
 
 def softmax(logits):
@@ -235,10 +241,6 @@ def _conditional_figures(fake_features, fake_logits, fake_labels, real_features,
           "intra_frechet_per_class": [per_class.get(c) for c in range(int(max(per_class)) + 1)]}
 
 
-BOOTSTRAP_FIGURES = ("classifier_score", "frechet_features", "kid_mean", "precision", "recall", "density",
-                     "coverage", "label_accuracy", "intra_frechet")
-
-
 def bootstrap_intervals(fake, real, resamples=100, level=0.95, seed=0, fake_labels=None, real_labels=None,
                         kid_subsets=10, kid_subset_size=1000):
   """{figure: [low, high]}: percentile intervals of compare_embeddings' figures over resamples, with
@@ -252,7 +254,7 @@ def bootstrap_intervals(fake, real, resamples=100, level=0.95, seed=0, fake_labe
   probabilities = softmax(fake_logits)
   real_moments = gaussian_moments(real_features)
   correct = None if fake_labels is None else np.argmax(fake_logits, axis=1) == np.asarray(fake_labels)
-  values = {name: [] for name in BOOTSTRAP_FIGURES}
+  values = {name: [] for name, figure in FIGURES.items() if figure.bootstrap}
   for _ in range(resamples):
     rows = rng.integers(0, len(fake_features), len(fake_features))
     values["classifier_score"].append(classifier_score(probabilities[rows]))

@@ -13,9 +13,6 @@ import keras
 import tensorflow as tf
 from keras import layers
 
-IMAGE_SHAPE = (28, 28, 1)   # every source network is built for 28x28 grey images
-ACTIVATIONS = ("relu", "tanh", "leaky_relu")   # config.activation: mlp's and dcgan's hidden layers
-
 
 def _activation(name):
   # LeakyReLU slope 0.2, the DCGAN paper's; dcgan_tutorial keeps Keras's default 0.3 as its source does.

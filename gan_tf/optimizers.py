@@ -1,9 +1,6 @@
 """One optimizer per network, built from its config fields (d_* or g_*), never shared."""
 import keras
 
-OPTIMIZERS = ("adam", "sgd")
-LR_DECAYS = ("constant", "linear")   # linear: the rate falls to 0 over the run, as in WGAN-GP's code
-
 
 def make_optimizer(config, prefix, steps_per_epoch=None):
   """The d_ or g_ optimizer (float16: in its own LossScaleOptimizer). lr_decay "linear" takes the rate to 0

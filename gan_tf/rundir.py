@@ -7,7 +7,6 @@
   gan/, train/    TensorBoard events (gan_tf's own step-level summaries; Keras's per-epoch ones)
   saved_model/    the exported generator
 """
-import dataclasses
 import datetime
 import glob
 import json
@@ -15,8 +14,8 @@ import os
 
 import tensorflow as tf
 
-from gan_tf import files, gan as gan_lib, models
-from gan_tf.config import ARCHITECTURE_FIELDS, DATA_FIELDS, Config, ConfigError
+from gan_tf import files
+from gan_tf.config import ARCHITECTURE_FIELDS, DATA_FIELDS, Config, ConfigError, differences
 from gan_tf.errors import UserError
 
 CONFIG_FILE = "config.json"
@@ -48,15 +47,6 @@ def latest_checkpoint(workdir):
   return tf.train.latest_checkpoint(os.path.join(workdir, CHECKPOINT_DIR))
 
 
-def changes(saved, config):
-  """{field: (saved value, config's value)} for every field where config differs from saved."""
-  def value(c, field):   # one folder named two ways is one folder
-    v = getattr(c, field)
-    return os.path.realpath(v) if field == "data_dir" and v else v
-  return {f.name: (getattr(saved, f.name), getattr(config, f.name)) for f in dataclasses.fields(config)
-          if value(saved, f.name) != value(config, f.name)}
-
-
 def describe_changes(changed):
   """'loss 'non_saturating' -> 'hinge', epochs 1 -> 2' for changes()."""
   return ", ".join(f"{field} {old!r} -> {new!r}" for field, (old, new) in changed.items())
@@ -69,7 +59,7 @@ def check_resumable(config, workdir, allow_changes=False):
   saved = saved_config(workdir)
   if saved is None or not latest_checkpoint(workdir):
     return {}
-  changed = changes(saved, config)
+  changed = differences(saved, config)
   fixed = [f"{name}: checkpoint has {getattr(saved, name)!r}, config has {getattr(config, name)!r}"
            for name in ARCHITECTURE_FIELDS + ("lr_decay",)
            if getattr(saved, name) != getattr(config, name)]
@@ -123,20 +113,6 @@ def record_changes(workdir, step, changed):
            "changes": {field: list(values) for field, values in changed.items()}}
   files.atomic_write(os.path.join(workdir, HISTORY_FILE),
                      (json.dumps(history(workdir) + [entry], indent=1) + "\n").encode())
-
-
-def restore_generator(workdir, live=False):
-  """(config, generator) of a run's latest checkpoint: its weight average if kept, unless live (G's own)."""
-  config = saved_config(workdir)
-  latest = latest_checkpoint(workdir)
-  if config is None or latest is None:
-    raise ResumeError(f"{workdir}: no {CONFIG_FILE} and checkpoint here; is it a gan_tf run folder?")
-  generator, _ = models.build_models(config)
-  key = "g_average" if config.g_ema and not live else "generator"
-  tf.train.Checkpoint(**{key: generator}).restore(latest).assert_existing_objects_matched().expect_partial()
-  if key == "g_average":
-    gan_lib.recompute_batchnorm(generator, config.noise)   # as the run's own sampler does
-  return config, generator
 
 
 def new_workdir(runs_dir, name):

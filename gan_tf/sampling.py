@@ -6,7 +6,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-NOISES = ("uniform", "normal")   # z ~ U(-1, 1) or N(0, 1)
 SAMPLE_BATCH = 1000   # images per generator call: dcgan's 14x14x128 activations are then 100 MB a layer
 
 

@@ -4,6 +4,7 @@ Run: `python -m gan_tf.train --experiment=mlp [--epochs=3 --data_dir=... --workd
 is a flag. Re-running into a work dir that holds checkpoints (or `--resume`) continues where it stopped, with
 the config it saved and the flags typed now (docs/reproducibility.md).
 """
+from gan_tf import quiet  # noqa: F401  (first: TensorFlow loads without its start-up lines)
 import dataclasses
 import os
 import shutil
@@ -13,10 +14,9 @@ import tempfile
 import tensorflow as tf
 from absl import flags, logging
 
-import experiments
-from gan_tf import callbacks as callbacks_lib, data, evaluator as evaluator_lib, execution, export, files
+from gan_tf import callbacks as callbacks_lib, configs, data, evaluator as evaluator_lib, execution, export, files
 from gan_tf import gan as gan_lib, images, rundir, sampling
-from gan_tf.config import CHOICES, GROUPS, Config
+from gan_tf.config import CHOICES, GROUPS, Config, differences
 from gan_tf.errors import run_main
 
 
@@ -24,7 +24,7 @@ def run(config, workdir, allow_changes=False):
   """Trains config's GAN into workdir, resuming from its latest checkpoint if there is one.
 
   Args:
-    config: a Config (see experiments/).
+    config: a Config (see gan_tf/configs/).
     workdir: the run's folder: config.json, checkpoints/, samples/, TensorBoard events, saved_model/.
     allow_changes: let a resume change what the checkpoint's steps were trained on (config.DATA_FIELDS);
       every change a resume makes is logged and appended to the folder's history.json.
@@ -44,8 +44,7 @@ def run(config, workdir, allow_changes=False):
   execution_steps = data.steps_per_execution(config, len(pixels))
   if config.eval_every:
     evaluator_lib.check_data(config)
-  changed = {k: v for k, v in dataclasses.asdict(config).items()
-             if v != getattr(Config(), k) and k != "source"}
+  changed = {k: new for k, (_, new) in differences(Config(), config, ignore=("source",)).items()}
   logging.info("Work dir: %s (config.json there holds the whole config)\nConfig, where not the base's: %s",
                workdir, ", ".join(f"{k}={v!r}" for k, v in changed.items()))
   with strategy.scope():
@@ -86,7 +85,7 @@ def run(config, workdir, allow_changes=False):
     except callbacks_lib.DivergenceError as e:
       raise callbacks_lib.DivergenceError(
           f"{e}. {_restore_last_good(gan, checkpoint, manager, config, outdir)}") from None
-    export.export_generator(gan.sampler, config, os.path.join(outdir, rundir.EXPORT_DIR))
+    export.export_generator(gan.prepare_sampler(), config, os.path.join(outdir, rundir.EXPORT_DIR))
   finally:
     if not chief:
       shutil.rmtree(outdir, ignore_errors=True)
@@ -95,13 +94,13 @@ def run(config, workdir, allow_changes=False):
 
 def _training(config):
   """How the run trains, against its experiment's source."""
-  if config.name not in experiments.EXPERIMENTS:
+  if config.name not in configs.EXPERIMENTS:
     return "as configured"
-  changed = experiments.against_source(config)
+  changed = configs.against_source(config)
   if not changed:
     return "with its source's training settings"
   return (f"where its training differs from its source's: "
-          f"{', '.join(f'{k}={v!r}' for k, v in changed.items())} (why: experiments/{config.name}.py)")
+          f"{', '.join(f'{k}={v!r}' for k, v in changed.items())} (why: gan_tf/configs/{config.name}.py)")
 
 
 def _restore_last_good(gan, checkpoint, manager, config, workdir):
@@ -112,7 +111,7 @@ def _restore_last_good(gan, checkpoint, manager, config, workdir):
   step = int(gan.step.numpy())
   path = os.path.join(workdir, rundir.SAMPLES_DIR, f"last_good_step_{step}.png")
   z, grid_labels, rows = callbacks_lib.fixed_inputs(config)
-  images.save_png(images.grid(sampling.generate(gan.sampler, z, grid_labels), rows=rows), path)
+  images.save_png(images.grid(sampling.generate(gan.prepare_sampler(), z, grid_labels), rows=rows), path)
   return (f"The work dir's latest checkpoint is the last good state, step {step} (samples: {path}); "
           "resuming repeats the same steps: lower the learning rates or change the loss first")
 
@@ -148,8 +147,8 @@ def _verbosity():
 
 def define_flags():
   """--experiment, --workdir, --resume, --runs_dir, and one override flag per Config field."""
-  flags.DEFINE_string("experiment", None, "Experiment in experiments/ (default: mlp, or the work dir's "
-                      "saved config when resuming).")
+  flags.DEFINE_string("experiment", None, "An experiment's name (gan_tf/configs/) or the path of a .py file "
+                      "that defines get_config() (default: mlp, or the work dir's saved config when resuming).")
   flags.DEFINE_string("workdir", None, "Run folder; default runs/<experiment>-<time>. One that holds "
                       "checkpoints is resumed.")
   flags.DEFINE_bool("resume", False, "Continue the newest runs/<experiment>-* run.")
@@ -168,12 +167,12 @@ def define_flags():
 
 def config_help():
   """The config flags by group, each with what it does, its values and its default per experiment."""
-  configs = {name: experiments.get_config(name) for name in experiments.EXPERIMENTS}
+  defaults = {name: configs.get_config(name) for name in configs.EXPERIMENTS}
   lines = ["Every field of the experiment's config is a flag (the experiment's value unless given):"]
   for group in GROUPS:
     lines.append(f"\n{group}:")
     for field in (f for f in dataclasses.fields(Config) if f.metadata["group"] == group):
-      values = {name: getattr(config, field.name) for name, config in configs.items()}
+      values = {name: getattr(config, field.name) for name, config in defaults.items()}
       if group == "experiment" or len(set(values.values())) > 1:
         default = "per experiment" + ("" if group == "experiment" else ": " + ", ".join(
             f"{name} {value!r}" for name, value in values.items()))
@@ -196,18 +195,19 @@ def resolve(experiment, workdir, resume, runs_dir, overrides, setting=None):
   """(config, workdir) for a command line. A folder with a config.json is that run: its saved config with
   the flags typed now (overrides, and the fields --setting decides if it was typed); nothing comes from the
   experiment's defaults. Otherwise the experiment's config with --setting and overrides."""
-  name = experiment or "mlp"
+  name = configs.get_config(experiment).name if experiment else "mlp"
   if resume and not workdir:
     workdir = rundir.newest_run(runs_dir, name)
   saved = rundir.saved_config(workdir) if workdir else None
   if saved is None:
-    config = experiments.get_config(name, setting or "default", **overrides)
+    config = configs.get_config(experiment or name, setting or "default", **overrides)
     return config, workdir or rundir.new_workdir(runs_dir, config.name)
-  if experiment and experiment != saved.name:
-    raise rundir.ResumeError(f"{workdir} is a run of experiment {saved.name!r}, not {experiment!r}: resume "
+  if experiment and name != saved.name:
+    raise rundir.ResumeError(f"{workdir} is a run of experiment {saved.name!r}, not {name!r}: resume "
                              f"it with --experiment={saved.name} or none (python -m gan_tf.train "
                              f"--workdir={workdir}), or train into a new --workdir")
-  typed = experiments.setting_values(saved.name, setting) if setting else {}
+  typed = {k: getattr(configs.get_config(experiment or saved.name, setting), k)
+           for k in configs.source_settings(experiment or saved.name)} if setting else {}
   return saved.replace(**dict(typed, **overrides)), workdir
 
 

@@ -24,7 +24,7 @@ import pytest
 import tensorflow as tf
 
 from conftest import idx_bytes, smoke, write_idx_split
-from experiments import get_config
+from gan_tf.configs import get_config
 from gan_tf import data, export, files, models, rundir, train
 from gan_tf.callbacks import Checkpointer, DivergenceError
 from gan_tf.config import ConfigError
@@ -154,7 +154,7 @@ def test_generate_on_a_folder_that_is_not_a_saved_model(tmp_path):
 
 def test_restore_from_a_folder_that_is_not_a_run(tmp_path):
   with pytest.raises(rundir.ResumeError, match="is it a gan_tf run folder"):
-    rundir.restore_generator(str(tmp_path))
+    export.restore_generator(str(tmp_path))
 
 
 def test_write_error_leaves_the_previous_file(tmp_path, monkeypatch):
@@ -239,5 +239,5 @@ def test_divergence_stops_restores_last_good_checkpoint_and_writes_its_samples(s
   assert "diverged at step" in message and "last good state, step 6" in message
   assert os.path.exists(os.path.join(workdir, "samples", "last_good_step_6.png"))
   assert tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints")).endswith("ckpt-6")
-  _, generator = rundir.restore_generator(workdir)
+  _, generator = export.restore_generator(workdir)
   assert all(np.all(np.isfinite(w)) for w in generator.get_weights())

@@ -6,8 +6,9 @@ import pytest
 import tensorflow as tf
 
 from conftest import smoke
-from experiments import get_config
-from gan_tf import bench, execution, models
+from gan_tf.configs import get_config
+from gan_tf import execution, models
+from tools import bench, machine
 from gan_tf.gan import build_gan
 
 
@@ -102,6 +103,6 @@ def test_machine_names_the_cpu_and_the_units_its_speed_depends_on():
   assert execution.native_low_precision(cpuinfo) == {"bfloat16": True, "float16": False}
   assert execution.native_low_precision("flags : fpu avx2") == {"bfloat16": False, "float16": False}
   m = {"cpus": 2, "cpu": "AMD EPYC", "avx512": True, "native": {"bfloat16": True, "float16": False}}
-  assert execution.describe(m) == "2 CPUs, AMD EPYC, avx512f, native bf16"
-  here = execution.machine()   # this machine: whatever it is, the fields the line needs are there
+  assert machine.describe(m) == "2 CPUs, AMD EPYC, avx512f, native bf16"
+  here = machine.machine()   # this machine: whatever it is, the fields the line needs are there
   assert here["cpus"] >= 1 and here["cpu"] and isinstance(here["avx512"], bool)

@@ -150,9 +150,9 @@ def test_saved_model_draws_each_class_in_a_process_without_gan_tf(idx_dir, tmp_p
   path = os.path.join(workdir, rundir.EXPORT_DIR)
   for label in (0, 9):   # the in-memory sampler and the SavedModel agree, class by class
     np.testing.assert_array_equal(sampling.sample(gan.sampler, config.noise, 12, [5, label], label, 5),
-                                  export.sample_saved_model(path, 12, [5, label], label, 5))
+                                  export.saved_model_sampler(path)(12, [5, label], label, 5))
   np.testing.assert_array_equal(sampling.sample(gan.sampler, config.noise, 12, 3, batch_size=5),
-                                export.sample_saved_model(path, 12, 3, batch_size=5))
+                                export.saved_model_sampler(path)(12, 3, batch_size=5))
   script = f"""
 import json, sys
 import tensorflow as tf

@@ -1,22 +1,39 @@
 import dataclasses
 import re
+import subprocess
+import sys
 
 import pytest
 
-import experiments
+from gan_tf import configs
 from conftest import smoke
-from experiments import get_config
-from gan_tf import config as config_lib, losses, models
+from gan_tf.configs import get_config
+from gan_tf import config as config_lib, execution, losses, models
 from gan_tf.config import Config, ConfigError
 
 
 def test_every_experiment_loads_and_names_a_registered_model():
-  assert set(experiments.EXPERIMENTS) == {"mlp", "mlp_small", "dcgan", "dcgan_tutorial"}
-  for name in experiments.EXPERIMENTS:
+  assert set(configs.EXPERIMENTS) == {"mlp", "mlp_small", "dcgan", "dcgan_tutorial"}
+  for name in configs.EXPERIMENTS:
     config = get_config(name)
     assert config.name == name
     assert config.model in models.REGISTRY
     assert config.source
+
+
+def test_the_registries_implement_exactly_the_configs_choices():
+  """config.py lists every choice without importing what implements it; each registry must agree."""
+  assert tuple(models.REGISTRY) == config_lib.CHOICES["model"]
+  assert tuple(losses.LOSSES) == config_lib.CHOICES["loss"]
+  assert tuple(execution.PRECISIONS) == config_lib.CHOICES["mixed_precision"]
+  assert tuple(execution.STRATEGIES) == config_lib.CHOICES["strategy"]
+  assert set(config_lib.SMOOTHABLE) <= set(losses.LOSSES)
+
+
+def test_the_configuration_and_metrics_load_no_tensorflow():
+  code = "import sys, gan_tf.config, gan_tf.configs, gan_tf.metrics; print('tensorflow' in sys.modules)"
+  out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+  assert out.strip() == "False"
 
 
 @pytest.mark.parametrize("field,registry", [("model", models.REGISTRY), ("loss", losses.LOSSES)])
@@ -45,10 +62,10 @@ def test_overrides_apply_and_keep_types():
 
 
 def test_source_setting_is_the_sources_training_and_overrides_still_win():
-  for name in experiments.EXPERIMENTS:   # the same networks, trained as SOURCE says
+  for name in configs.EXPERIMENTS:   # the same networks, trained as SOURCE says
     source = get_config(name, "source")
     assert source.model == get_config(name).model
-    settings = experiments.source_settings(name)
+    settings = configs.source_settings(name)
     assert {field: getattr(source, field) for field in settings} == settings
   # Each source's own training, as its text gives it.
   mlp = get_config("mlp", "source")
@@ -68,13 +85,13 @@ def test_source_setting_is_the_sources_training_and_overrides_still_win():
 
 
 def test_a_run_names_where_its_training_leaves_its_source():
-  assert experiments.against_source(get_config("mlp")) == {
+  assert configs.against_source(get_config("mlp")) == {
       "d_beta_1": 0.0, "d_learning_rate": 1e-3, "d_steps": 2, "g_beta_1": 0.0, "g_ema": 0.999,
       "g_learning_rate": 1e-3, "loss": "wasserstein_gp"}
-  for name in experiments.EXPERIMENTS:
-    assert experiments.against_source(get_config(name, "source")) == {}
-  assert experiments.against_source(get_config("dcgan_tutorial", "source", g_ema=0.99)) == {"g_ema": 0.99}
-  assert experiments.against_source(get_config("mlp", "source", epochs=3)) == {}   # not a training setting
+  for name in configs.EXPERIMENTS:
+    assert configs.against_source(get_config(name, "source")) == {}
+  assert configs.against_source(get_config("dcgan_tutorial", "source", g_ema=0.99)) == {"g_ema": 0.99}
+  assert configs.against_source(get_config("mlp", "source", epochs=3)) == {}   # not a training setting
 
 
 def test_misspelt_override_is_an_error():

@@ -4,7 +4,7 @@ import pytest
 import tensorflow_datasets as tfds
 
 from conftest import smoke, write_idx_split
-from experiments import get_config
+from gan_tf.configs import get_config
 from gan_tf import data
 from gan_tf.data import DataError
 

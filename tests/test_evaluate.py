@@ -16,7 +16,8 @@ import pytest
 import tensorflow as tf
 
 from conftest import smoke
-from gan_tf import data, evaluator as evaluator_lib, export, metrics, models, rundir, sampling
+from gan_tf import data, evaluator as evaluator_lib, export, metrics, models, rundir, sampling, scoring
+from gan_tf.config import IMAGE_SHAPE
 from gan_tf.callbacks import EvaluationCallback, make_callbacks
 from gan_tf.gan import build_gan
 
@@ -57,7 +58,7 @@ def _constant_generator(config, value=0.5):
   z = keras.Input((config.latent_dim,))
   x = keras.layers.Dense(28 * 28, kernel_initializer="zeros",
                          bias_initializer=keras.initializers.Constant(value), activation="tanh")(z)
-  return keras.Model(z, keras.layers.Reshape(models.IMAGE_SHAPE)(x))
+  return keras.Model(z, keras.layers.Reshape(IMAGE_SHAPE)(x))
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +70,8 @@ def synthetic(tmp_path_factory):
   evaluator = evaluator_lib.load_evaluator(config, cache, TINY)
   # The command line uses the default spec; a tiny model under its key stands in for minutes of training.
   evaluator_lib.save_evaluator(evaluator, *evaluator_lib.evaluator_paths(config, cache))
-  return types.SimpleNamespace(config=config, cache=cache, evaluator=evaluator, folder=folder)
+  return types.SimpleNamespace(config=config, cache=cache, evaluator=evaluator, folder=folder,
+                               reference=scoring.reference(config, cache, TINY))
 
 
 # --- metrics -----------------------------------------------------------------------------------------
@@ -332,11 +334,10 @@ def test_nearest_ratio_is_zero_for_training_rows_and_about_one_for_fresh_draws()
 
 def test_copy_check_tells_training_images_from_fresh_ones(synthetic, tmp_path):
   train_images, _ = data.load_images(synthetic.config, "train")
-  heldout, _ = data.load_images(synthetic.config, "test")
   fresh, _ = data.load_images(synthetic.config.replace(data_dir=_synthetic_data(tmp_path, seed=7)), "train")
-  copies = evaluator_lib.copy_check(synthetic.evaluator, train_images, train_images, heldout, n=100)[0]
+  copies = scoring.copy_check(synthetic.reference, train_images, train_images, n=100)[0]
   assert copies["n"] == 100 and copies["pixels"]["ratio"] < 1e-3 and copies["features"]["ratio"] < 1e-3
-  honest = evaluator_lib.copy_check(synthetic.evaluator, fresh, train_images, heldout, n=100)[0]
+  honest = scoring.copy_check(synthetic.reference, fresh, train_images, n=100)[0]
   assert honest["pixels"]["ratio"] == pytest.approx(1.0, abs=0.1)
   assert honest["features"]["ratio"] == pytest.approx(1.0, abs=0.25)
 
@@ -356,7 +357,7 @@ def _template_generator(config, shift=0):
                          kernel_initializer=keras.initializers.Constant(
                              templates.reshape(10, -1) / 127.5 - 1.0))(y)
   x = keras.layers.Add()([x, keras.layers.Dense(28 * 28, kernel_initializer="zeros")(z)])
-  return keras.Model([z, y], keras.layers.Reshape(models.IMAGE_SHAPE)(x))
+  return keras.Model([z, y], keras.layers.Reshape(IMAGE_SHAPE)(x))
 
 
 def test_a_conditional_models_eval_scores_its_labels(synthetic, tmp_path):
@@ -395,11 +396,11 @@ def test_cas_of_real_labelled_images_is_the_baseline_and_of_wrong_labels_chance(
       pool = images[labels == (label + shift) % 10]
       return pool[np.random.default_rng(seed).integers(0, len(pool), n)]
     return sample
-  right = evaluator_lib.classification_accuracy_score(synthetic.evaluator, config, draw(0))
+  right = scoring.classification_accuracy_score(synthetic.reference, config, draw(0))
   assert right["n"] == synthetic.evaluator.info["train_examples"] == 300
   assert right["real_baseline"] == synthetic.evaluator.info["test_accuracy"] > 0.5
   assert right["cas"] > 0.5 and abs(right["ratio"] - 1) < 0.2
-  wrong = evaluator_lib.classification_accuracy_score(synthetic.evaluator, config, draw(1))
+  wrong = scoring.classification_accuracy_score(synthetic.reference, config, draw(1))
   assert wrong["cas"] < 0.2 and wrong["ratio"] < 0.3
 
 
@@ -410,7 +411,7 @@ def test_in_memory_samples_equal_the_saved_models(synthetic, tmp_path):
   generator, _ = models.build_models(config)
   export.export_generator(generator, config, str(tmp_path / "saved_model"))
   in_memory = sampling.sample(generator, config.noise, n=25, seed=4, batch_size=10)
-  exported = export.sample_saved_model(str(tmp_path / "saved_model"), n=25, seed=4, batch_size=10)
+  exported = export.saved_model_sampler(str(tmp_path / "saved_model"))(25, 4, batch_size=10)
   assert in_memory.shape == (25, 28, 28, 1) and in_memory.dtype == np.uint8
   assert np.abs(in_memory.astype(int) - exported.astype(int)).max() <= 1   # rounding at .5 only
   assert export.saved_model_config(str(tmp_path / "saved_model")) == config
@@ -443,7 +444,7 @@ def test_command_line_prints_one_json_line_for_a_run(synthetic, tmp_path):
                "coverage"):
     assert np.isfinite(figures[name]) and np.isfinite(figures["real_floor"][name])
   assert figures["bootstrap_resamples"] == 100 and figures["prdc_n"] == min(60, figures["n_reference"])
-  assert set(figures["intervals"]) == set(metrics.BOOTSTRAP_FIGURES) - {"label_accuracy", "intra_frechet"}
+  assert set(figures["intervals"]) == {k for k, f in metrics.FIGURES.items() if f.bootstrap} - {"label_accuracy", "intra_frechet"}
   assert all(low <= high for low, high in figures["intervals"].values())
   assert figures["classifier_score"] == pytest.approx(
       figures["effective_classes"] / figures["classes_per_sample"], rel=1e-12)
@@ -472,7 +473,7 @@ def test_evaluation_callback_logs_eval_scalars_during_fit(synthetic, tmp_path):
   assert list(callback.results) == [2]   # epochs 1 and 3 are not multiples of 2
   assert sum(callback.results[2]["histogram"]) == 50
   tags = _scalar_tags(str(tmp_path / "events"))
-  for tag in ("eval/classifier_score", "eval/frechet_features", "eval/frechet_logits", "eval/kid",
+  for tag in ("eval/classifier_score", "eval/frechet_features", "eval/frechet_logits", "eval/kid_mean",
               "eval/kid_std", "eval/coverage", "eval/effective_classes", "eval/classes_per_sample"):
     assert (tag, 2) in tags
 
@@ -488,7 +489,8 @@ def test_eval_fields_set_the_runs_evaluation_callback(tmp_path):
 def test_evaluation_callback_warns_when_samples_collapse_to_one_class(synthetic, caplog):
   callback = EvaluationCallback(synthetic.config, every_epochs=1, n=50, cache_dir=synthetic.cache,
                                 spec=TINY)
-  callback.set_model(types.SimpleNamespace(sampler=_constant_generator(synthetic.config)))
+  generator = _constant_generator(synthetic.config)
+  callback.set_model(types.SimpleNamespace(prepare_sampler=lambda: generator))
   callback.on_train_begin()
   with caplog.at_level(logging.WARNING):
     callback.on_epoch_end(0)

@@ -239,7 +239,7 @@ def test_sampler_has_its_own_batchnorm_statistics_and_the_generator_keeps_its_ow
   gan = small_gan(model="dcgan_tutorial", latent_dim=100, g_ema=0.9)
   gan.fit(tf.data.Dataset.from_tensors(real_batch()).repeat(2), epochs=1, verbose=0)
   live_stats = [v.numpy().copy() for v in gan.generator.non_trainable_variables]
-  sampler = gan.sampler
+  sampler = gan.prepare_sampler()
   assert sampler is gan.g_average
   assert not np.allclose(sampler.non_trainable_variables[0].numpy(), live_stats[0])
   assert all(np.array_equal(a, v.numpy()) for a, v in zip(live_stats, gan.generator.non_trainable_variables))

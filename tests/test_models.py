@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from gan_tf import models
-from experiments import get_config
+from gan_tf.configs import get_config
 
 
 

@@ -15,8 +15,8 @@ from tensorboard.backend.event_processing import event_accumulator
 from tensorflow.python.framework import config as tf_config
 
 from conftest import REPO, error_lines, run_cli, smoke, write_config
-from experiments import get_config
-from gan_tf import execution, rundir, train
+from gan_tf.configs import get_config
+from gan_tf import execution, export, rundir, train
 
 STEP_TAGS = {"d_loss", "g_loss", "d_real", "d_fake", "images_per_second", "learning_rate/d",
              "learning_rate/g"}
@@ -79,7 +79,7 @@ def test_sigkill_at_any_moment_resumes_with_a_loadable_checkpoint(idx_dir, tmp_p
     step = _latest_step(workdir)
     assert step > start_step, "the run made no checkpoint before it was killed"
     kills.append(step)
-    rundir.restore_generator(workdir)   # every surviving latest checkpoint loads
+    export.restore_generator(workdir)   # every surviving latest checkpoint loads
   assert kills == sorted(kills)
   process = _train_process(workdir, idx_dir, epochs)
   _, stderr = process.communicate(timeout=600)

@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from conftest import smoke
-from experiments import get_config
+from gan_tf.configs import get_config
 from gan_tf import execution, rundir, train
 from gan_tf.gan import build_gan
 
@@ -35,7 +35,7 @@ def test_auto_precision_follows_the_hardware(strategy, cpuinfo, gpus, expected, 
     ("dcgan_tutorial", AVX2, "float32"), ("dcgan_tutorial", AVX2 + " avx512_bf16", "bfloat16"),
     ("mlp", AVX2 + " amx_bf16", "float32"), ("mlp_small", AVX2 + " amx_bf16", "float32")])
 def test_conv_experiments_default_to_auto_and_dense_ones_to_float32(name, cpuinfo, expected, monkeypatch):
-  monkeypatch.setattr(execution, "_cpuinfo", lambda: cpuinfo)
+  monkeypatch.setattr(execution, "cpuinfo_text", lambda: cpuinfo)
   for conditional in (False, True):
     config = get_config(name, conditional=conditional)
     assert config.mixed_precision == ("auto" if name.startswith("dcgan") else "float32")
@@ -59,13 +59,13 @@ def test_auto_is_logged_recorded_in_config_json_and_kept_on_resume(smoke_config,
                                                                      caplog, float32_after):
   workdir = str(tmp_path / "run")
   config = smoke_config.replace(mixed_precision="auto", epochs=1)
-  monkeypatch.setattr(execution, "_cpuinfo", lambda: AVX2)
+  monkeypatch.setattr(execution, "cpuinfo_text", lambda: AVX2)
   with caplog.at_level(logging.INFO, logger="absl"):
     train.run(config, workdir)
   assert "precision=float32 (a CPU without native bf16 units" in caplog.text
   assert rundir.saved_config(workdir).mixed_precision == "float32"
   # The same run continued where bf16 is native: it keeps its recorded choice.
-  monkeypatch.setattr(execution, "_cpuinfo", lambda: AVX2 + " amx_bf16")
+  monkeypatch.setattr(execution, "cpuinfo_text", lambda: AVX2 + " amx_bf16")
   caplog.clear()
   with caplog.at_level(logging.INFO, logger="absl"):
     gan = train.run(config.replace(epochs=2), workdir)

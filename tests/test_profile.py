@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-import experiments
-from gan_tf import profile
+from gan_tf import configs
+from tools import profile
 
 
 def test_each_moment_of_the_step_goes_to_the_first_kind_running_then():
@@ -27,7 +27,7 @@ def test_trace_events_are_sorted_by_the_work_they_do(name, expected):
 
 
 def test_a_traced_dense_fit_spends_its_time_mostly_in_matmuls(tmp_path):
-  config = experiments.get_config("mlp_small").replace(steps_per_execution=10)
+  config = configs.get_config("mlp_small").replace(steps_per_execution=10)
   images = np.random.default_rng(0).integers(0, 256, (640, 28, 28, 1), dtype=np.uint8)
   step_seconds, wall = profile.trace_fit(config, images, 20, str(tmp_path / "trace"))
   assert wall.get("elementwise (fused)", 0.0) > 0

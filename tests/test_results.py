@@ -6,7 +6,8 @@ import shutil
 
 import pytest
 
-from gan_tf import results, rundir
+from gan_tf import rundir
+from tools import results
 from gan_tf.errors import UserError
 
 

@@ -8,8 +8,8 @@ import pytest
 import tensorflow as tf
 
 from conftest import error_lines, run_cli, smoke
-from experiments import get_config
-from gan_tf import data, evaluator as evaluator_lib, export, images, metrics, models, sampling
+from gan_tf.configs import get_config
+from gan_tf import data, export, images, metrics, models, sampling, scoring
 from gan_tf.config import ConfigError
 from gan_tf.data import DataError
 
@@ -131,15 +131,13 @@ def test_real_stacks_cover_every_mode_and_one_triple_is_one_mode(mnist_dir):
   """Scored as make eval scores samples, with the shipped MNIST evaluator: real stacks are ~uniform over
   the 1,000 modes (KL near the 0.02 of 26,000 draws), a generator of one triple is one mode, KL ln 1000."""
   config = get_config("mlp", dataset="stacked_mnist", data_dir=mnist_dir)
-  evaluator = evaluator_lib.load_evaluator(config)
-  assert evaluator.info["shipped"]
-  reference = evaluator_lib.reference_embeddings(evaluator, config)
+  reference = scoring.reference(config)
+  assert reference.evaluator.info["shipped"]
   stacks, _ = data.load_images(config)
-  real = evaluator_lib.score(evaluator, config, lambda n, seed=0: stacks[:n], 26_000, reference=reference)[0]
+  real = scoring.score(reference, config, lambda n, seed=0: stacks[:n], 26_000)[0]
   assert real["modes"] >= 995 and real["mode_kl"] < 0.05 and real["confident_share"] > 0.95
   assert real["n"] == 26_000 and real["channels_scored"] == 78_000
-  same = evaluator_lib.score(evaluator, config, lambda n, seed=0: np.repeat(stacks[:1], n, axis=0), 2000,
-                             reference=reference)[0]
+  same = scoring.score(reference, config, lambda n, seed=0: np.repeat(stacks[:1], n, axis=0), 2000)[0]
   assert same["modes"] == 1 and same["mode_kl"] == pytest.approx(math.log(1000))
 
 
@@ -156,7 +154,7 @@ def test_a_stacked_run_trains_and_make_eval_reports_its_modes(mnist_dir, tmp_pat
   assert 1 <= result["modes"] <= 600 and 0 <= result["mode_kl"] <= math.log(1000) + 1e-9
   assert result["num_modes"] == 1000 and len(result["mode_counts"]) == 1000 and result["n"] == 600
   assert result["real_floor"]["modes"] > 350   # 600 real stacks: most of them distinct modes
-  assert "modes (of 1,000)" in scored.stderr and "KL to uniform (nats)" in scored.stderr
+  assert "modes, of 1,000" in scored.stderr and "KL to uniform (nats)" in scored.stderr
   nearest = run_cli(f"--run={workdir}", "--n=600", "--nearest", module="gan_tf.evaluate")
   assert nearest.returncode == 2 and error_lines(nearest) == [
       "error: --nearest compares grey images with their training images; stacked_mnist's stacks are drawn "

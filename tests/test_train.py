@@ -11,8 +11,8 @@ import tensorflow as tf
 from PIL import Image
 
 from conftest import REPO, error_lines, run_cli
-from experiments import get_config
-from gan_tf import config as config_lib, rundir, train
+from gan_tf.configs import get_config
+from gan_tf import config as config_lib, export, rundir, train
 from gan_tf.gan import build_gan
 from gan_tf.config import Config
 
@@ -79,9 +79,9 @@ def test_sampler_export_and_restore_use_the_weight_average(smoke_config, tmp_pat
   gan = train.run(smoke_config.replace(g_ema=0.9), workdir)
   average, live = gan.g_average.get_weights(), gan.generator.get_weights()
   assert not np.array_equal(average[0], live[0])
-  _, restored = rundir.restore_generator(workdir)
+  _, restored = export.restore_generator(workdir)
   assert all(np.array_equal(a, r) for a, r in zip(average, restored.get_weights()))
-  _, restored_live = rundir.restore_generator(workdir, live=True)   # make eval ARGS=--live
+  _, restored_live = export.restore_generator(workdir, live=True)   # make eval ARGS=--live
   assert all(np.array_equal(g, r) for g, r in zip(live, restored_live.get_weights()))
   z = np.random.default_rng(0).uniform(-1, 1, (4, 100)).astype(np.float32)
   exported = tf.saved_model.load(os.path.join(workdir, "saved_model"))

@@ -1,8 +1,9 @@
 """Training speed: gan_tf's fit() against the plain tf.function loop people copy, and where the time goes.
 
-Run: `make bench` (or `python -m gan_tf.bench --out=runs/bench`); writes bench.md and bench.json. What is
+Run: `make bench` (or `python -m tools.bench --out=runs/bench`); writes bench.md and bench.json. What is
 timed, and the FLOP rule behind the matmul-peak fractions, are in docs/performance.md.
 """
+from gan_tf import quiet  # noqa: F401  (first: TensorFlow loads without its start-up lines)
 import functools
 import json
 import math
@@ -19,8 +20,8 @@ import numpy as np
 import tensorflow as tf
 from absl import flags, logging
 
-import experiments
-from gan_tf import data, execution, files, losses, models, optimizers, sampling
+from gan_tf import configs, data, execution, files, losses, models, optimizers, sampling
+from tools import machine
 from gan_tf.errors import run_main
 from gan_tf.gan import build_gan
 
@@ -243,12 +244,12 @@ def variants(name, quick, precision="float32"):
 
 def bench(data_dir, quick):
   """All measurements as a dict (docs/performance.md)."""
-  result = {"machine": execution.machine(),
+  result = {"machine": machine.machine(),
             "peak_gflops": {"float32": matmul_peak(tf.float32), "bfloat16": matmul_peak(tf.bfloat16)},
             "experiments": {}}
   native = result["machine"]["native"]
   for name, setting in CASES:
-    config, _ = execution.resolve_precision(experiments.get_config(name, setting, data_dir=data_dir))
+    config, _ = execution.resolve_precision(configs.get_config(name, setting, data_dir=data_dir))
     key = name if setting == "default" else f"{name} --setting=source"
     images = timing_images(config)
     generator, discriminator = models.build_models(config)
@@ -294,7 +295,7 @@ def bench(data_dir, quick):
         "mflops_per_image_step": flops / 1e6, "input_images_per_s": time_input(config, images),
         "rows": rows}
     logging.info("%s: %s", key, {k: round(r["images_per_s"]) for k, r in rows.items()})
-  if data.idx_dir(experiments.get_config("mlp", data_dir=data_dir)):
+  if data.idx_dir(configs.get_config("mlp", data_dir=data_dir)):
     seconds, steps = time_to_first_step(data_dir)
     result["first_step"] = {"experiment": "mlp", "seconds": seconds, "steps": steps}
   return result
@@ -304,7 +305,7 @@ def markdown(result):
   """The result as bench.md's tables (docs/performance.md shows one)."""
   m, peak = result["machine"], result["peak_gflops"]
   yes = {True: "yes", False: "no"}
-  lines = [f"TensorFlow {m['tensorflow']}, Keras {m['keras']}, {execution.describe(m)}; measured matmul peak "
+  lines = [f"TensorFlow {m['tensorflow']}, Keras {m['keras']}, {machine.describe(m)}; measured matmul peak "
            f"{peak['float32']:.0f} GFLOP/s fp32, {peak['bfloat16']:.0f} GFLOP/s bf16; native bf16: "
            f"{yes[m['native']['bfloat16']]}, native fp16: {yes[m['native']['float16']]}.", "",
            "| experiment (batch, loss, k[, G updates]) | variant | images/s | step ms | vs plain loop | "

@@ -1,9 +1,10 @@
 """Where a train step's time goes: a profiler trace of fit() by kind of work, and timed ablations.
 
-Run: `make profile` (or `python -m gan_tf.profile --out=runs/profile`); writes profile.md, profile.json and,
+Run: `make profile` (or `python -m tools.profile --out=runs/profile`); writes profile.md, profile.json and,
 per experiment, the TensorBoard trace (runs/profile/<experiment>/; its Profile tab needs
 tensorboard-plugin-profile). How to read it: docs/performance.md, "Where the dense step's time goes".
 """
+from gan_tf import quiet  # noqa: F401  (first: TensorFlow loads without its start-up lines)
 import collections
 import glob
 import os
@@ -17,8 +18,8 @@ import tensorflow as tf
 from absl import flags, logging
 from tensorflow.tsl.profiler.protobuf import xplane_pb2
 
-import experiments
-from gan_tf import bench, data, execution, models
+from gan_tf import configs, data, execution, models
+from tools import bench, machine
 from gan_tf.errors import run_main
 from gan_tf.gan import build_gan
 
@@ -105,7 +106,7 @@ def trace_fit(config, images, steps, logdir):
 
 def profile(name, data_dir, out):
   """The figures of one experiment's default step (see module docstring)."""
-  config, _ = execution.resolve_precision(experiments.get_config(name, data_dir=data_dir))
+  config, _ = execution.resolve_precision(configs.get_config(name, data_dir=data_dir))
   images = bench.timing_images(config)
   images_per_step = config.batch_size * config.d_steps
   timing = bench.dense_timing(images_per_step)
@@ -126,7 +127,7 @@ def profile(name, data_dir, out):
 def markdown(result):
   """profile.md: the ablations and the trace's kinds of work, per experiment."""
   peak = result["peak_gflops_fp32"]
-  lines = [f"{execution.describe(result['machine'])}; measured fp32 matmul peak {peak:.0f} GFLOP/s.", ""]
+  lines = [f"{machine.describe(result['machine'])}; measured fp32 matmul peak {peak:.0f} GFLOP/s.", ""]
   for name, e in result["experiments"].items():
     ms = e["step_ms"]
     at_peak = e["mflops_per_step"] / peak
@@ -151,7 +152,7 @@ def markdown(result):
 
 def main():
   f = flags.FLAGS
-  result = {"machine": execution.machine(), "peak_gflops_fp32": bench.matmul_peak(tf.float32),
+  result = {"machine": machine.machine(), "peak_gflops_fp32": bench.matmul_peak(tf.float32),
             "experiments": {}}
   for name in f.experiments:
     result["experiments"][name] = profile(name, f.data_dir, f.out)

@@ -6,6 +6,7 @@ or `--report_only`. The dense rows run over SEEDS and report mean +- standard de
 (experiments/results/<row>.json: figures and config) and the floors' (floors.json) are committed: a clone rewrites the report from them, and a changed
 default refuses a stale row. No figure in RESULTS.md is typed by hand.
 """
+from gan_tf import quiet  # noqa: F401  (first: TensorFlow loads without its start-up lines)
 import functools
 import dataclasses
 import json
@@ -15,10 +16,10 @@ import time
 import numpy as np
 from absl import flags, logging
 
-import experiments
-from gan_tf import data, evaluator as evaluator_lib, execution, files, images, metrics, rundir, sampling
-from gan_tf import train
-from gan_tf.config import Config
+from gan_tf import configs, evaluator as evaluator_lib, export, files, images, metrics, rundir, sampling
+from gan_tf import scoring, train
+from tools import machine
+from gan_tf.config import STACKED, Config, differences
 from gan_tf.errors import UserError, run_main
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -51,7 +52,7 @@ README_ROWS = (
 # row data -> (dataset, IDX folder, split); offline MNIST is its test split alone.
 DATA = {"fashion": ("fashion_mnist", FASHION, "train"), "mnist": ("mnist", MNIST, "test[:80%]"),
         "stacked": ("stacked_mnist", MNIST, "train")}   # Stacked MNIST from MNIST's 10,000 test digits
-# The conditional rows' targets (issue 29): (least label accuracy, least share of the real data's score).
+# The conditional rows' targets: (least label accuracy, least share of the real data's score).
 TARGETS = {"mlp-fashion-50-default-conditional": (0.85, 0.90), "mlp-mnist-200-default-conditional": (0.97, 0.90),
            "dcgan_tutorial-mnist-30-default-conditional": (0.97, None)}
 BOOTSTRAP = 100   # resamples of each row's 95% intervals, as make eval's default
@@ -94,7 +95,7 @@ class Row:
     extra = {"conditional": True} if self.conditional else {}
     if self.seed:
       extra["seed"] = self.seed
-    return experiments.get_config(self.experiment, self.setting, dataset=dataset, data_dir=data_dir,
+    return configs.get_config(self.experiment, self.setting, dataset=dataset, data_dir=data_dir,
                                   split=split, epochs=self.epochs, **extra)
 
 
@@ -106,7 +107,7 @@ def _rows():
       ("dcgan", "fashion", 20, False, None), ("mlp", "stacked", 50, False, None),
       ("dcgan_tutorial", "stacked", 2, False, "default")):
     seeds = SEEDS if experiment in DENSE else SEEDS[:1]
-    settings = (["source"] if experiments.source_settings(experiment) else []) + ["default"]
+    settings = (["source"] if configs.source_settings(experiment) else []) + ["default"]
     settings = [only] if only else settings
     for setting, conditioned in [(s, False) for s in settings] + ([("default", True)] if conditional else []):
       rows += [Row(experiment, data, epochs, setting, conditioned, seed) for seed in seeds]
@@ -125,7 +126,7 @@ def run_row(row, runs_dir, n, records_dir=RECORDS):
   done = os.path.join(workdir, "results.json")
   record = record_path(row, records_dir)
   config = row.config()
-  n = evaluator_lib.STACKED_N if config.dataset in data.STACKED else n
+  n = scoring.STACKED_N if config.dataset in STACKED else n
   if os.path.exists(done):   # finished here: its record is written again
     trained = rundir.saved_config(workdir)
     _check_same_config(row, trained, config, f"its finished run in {workdir} was trained",
@@ -140,11 +141,13 @@ def run_row(row, runs_dir, n, records_dir=RECORDS):
     return dict(result, precision=trained.mixed_precision)
   else:
     start = time.time()
-    generator = train.run(config, workdir).sampler
+    generator = train.run(config, workdir).prepare_sampler()
     trained = rundir.saved_config(workdir)   # with `auto` resolved to the precision it trained in
     result = {"row": dataclasses.asdict(row), "train_seconds": time.time() - start,
-              "machine": execution.machine()}
-    result["figures"], fakes, labels, info = _score(generator, config, n, nearest=row.data == "mnist")
+              "machine": machine.machine()}
+    reference = scoring.reference(config)
+    result["figures"], fakes, labels = _score(reference, generator, config, n, nearest=row.data == "mnist")
+    info = reference.evaluator.info
     result["evaluator"] = {"sha256": info["sha256"], "test_accuracy": info["test_accuracy"]}
     if not row.seed:   # one grid per table line; a conditional row's has a row of 10 per class
       grid, rows = ((np.concatenate([fakes[labels == c][:10] for c in range(config.num_classes)]),
@@ -154,31 +157,26 @@ def run_row(row, runs_dir, n, records_dir=RECORDS):
       images.save_png(images.grid(grid, rows=rows), os.path.join(records_dir, f"{row.id}.png"), scale=1)
   # With a weight average, the same run scored with G's own weights shows what the average adds.
   if config.g_ema and "live_figures" not in result and rundir.latest_checkpoint(workdir):
-    _, live = rundir.restore_generator(workdir, live=True)
-    result["live_figures"] = _score(live, config, n, full=False)[0]
+    _, live = export.restore_generator(workdir, live=True)
+    result["live_figures"] = _score(scoring.reference(config), live, config, n, full=False)[0]
   files.atomic_write(done, json.dumps(result).encode())
   files.atomic_write(record, json.dumps(dict(result, config=json.loads(trained.to_json())), indent=1,
                                         sort_keys=True).encode())
   return dict(result, precision=trained.mixed_precision)
 
 
-def _score(generator, config, n, nearest=False, full=True):
-  """(figures, the uint8 samples, their labels (None if unconditional), the evaluator's record) of
-  n samples of generator, as `make eval` scores them (with --nearest: the copy check's figures too); full:
-  with the bootstrap intervals, and a conditional row's CAS (`make eval ARGS=--cas`)."""
-  evaluator = evaluator_lib.load_evaluator(config)
+def _score(reference, generator, config, n, nearest=False, full=True):
+  """(figures, the uint8 samples, their labels (None if unconditional)) of n samples of generator, as
+  `make eval` scores them (with --nearest: the copy check's figures too); full: with the bootstrap
+  intervals, and a conditional row's CAS (`make eval ARGS=--cas`)."""
   sample = functools.partial(sampling.sample, generator, config.noise)
-  reference = evaluator_lib.reference_embeddings(evaluator, config)
-  real_labels = evaluator_lib.reference_labels(evaluator, config) if config.num_classes else None
-  figures, fakes, labels = evaluator_lib.score(evaluator, config, sample, n, 0, reference, real_labels,
-                                               bootstrap=BOOTSTRAP if full else 0)
+  figures, fakes, labels = scoring.score(reference, config, sample, n, 0, bootstrap=BOOTSTRAP if full else 0)
   if full and config.num_classes:
-    figures["cas"] = evaluator_lib.classification_accuracy_score(evaluator, config, sample)
+    figures["cas"] = scoring.classification_accuracy_score(reference, config, sample)
   if nearest:
-    train_images, _ = data.load_images(config, evaluator.info["train_split"])
-    heldout, _ = data.load_images(config, evaluator.info["eval_split"])
-    figures["nearest"] = evaluator_lib.copy_check(evaluator, fakes, train_images, heldout)[0]
-  return figures, fakes, labels, evaluator.info
+    train_images, _ = scoring.floor_images(reference, config)
+    figures["nearest"] = scoring.copy_check(reference, fakes, train_images)[0]
+  return figures, fakes, labels
 
 
 def _check_same_config(row, trained, config, made, remedy):
@@ -188,8 +186,7 @@ def _check_same_config(row, trained, config, made, remedy):
   ignored = {"data_dir"} | _unread(trained) & _unread(config)
   if config.mixed_precision == "auto":
     ignored.add("mixed_precision")
-  changed = {k: (getattr(trained, k), getattr(config, k)) for k in dataclasses.asdict(config)
-             if k not in ignored and getattr(trained, k) != getattr(config, k)}
+  changed = differences(trained, config, ignore=ignored)
   if changed:
     detail = ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in sorted(changed.items()))
     raise UserError(f"{row.id}: {made} with another config ({detail}); {remedy} to train the row again")
@@ -218,17 +215,15 @@ def floors(n, records_dir=RECORDS, measure=True):
                     "GAN_TF_FASHION_MNIST / GAN_TF_MNIST to the IDX folders (docs/data.md), or pass --report_only")
   out = {}
   for name, (dataset, data_dir, split) in DATA.items():
-    config = experiments.get_config("mlp", dataset=dataset, data_dir=data_dir, split=split)
-    evaluator = evaluator_lib.load_evaluator(config)
-    info = evaluator.info
-    reference = evaluator_lib.reference_embeddings(evaluator, config)
-    real, labels = evaluator_lib.floor_images(evaluator, config)
-    if dataset in data.STACKED:   # real stacks, scored on their modes at the rows' n
-      floor = evaluator_lib.real_floor(evaluator, real, reference, evaluator_lib.STACKED_N)
+    config = configs.get_config("mlp", dataset=dataset, data_dir=data_dir, split=split)
+    reference = scoring.reference(config)
+    info = reference.evaluator.info
+    real, labels = scoring.floor_images(reference, config)
+    if dataset in STACKED:   # real stacks, scored on their modes at the rows' n
+      floor = scoring.real_floor(reference, real, scoring.STACKED_N)
       real_split = f"{split} (stacks)"
     else:
-      floor = evaluator_lib.real_floor(evaluator, real, reference, n, train_labels=labels,
-                                       real_labels=evaluator_lib.reference_labels(evaluator, config))
+      floor = scoring.real_floor(reference, real, n, labels=labels)
       real_split = info["train_split"]
     out[name] = dict(floor, accuracy=info["test_accuracy"], evaluator=info["sha256"], train_split=real_split,
                      eval_split=info["eval_split"])
@@ -261,7 +256,7 @@ def _scorers(results, shipped):
 
 def _machine(result):
   """The machine a row was trained on, as one line (rows from before machines were recorded say so)."""
-  return execution.describe(result["machine"]) if "machine" in result else "a machine not recorded"
+  return machine.describe(result["machine"]) if "machine" in result else "a machine not recorded"
 
 
 def markdown(results, floor, n):
@@ -270,7 +265,7 @@ def markdown(results, floor, n):
                   else "the machine named in each row's Settings line (rows come from more than one)")
   lines = ["# Results: sample quality of each experiment, as its source prescribes it and with gan_tf's "
            "defaults", "",
-           "Regenerate: `make results` (or `python -m gan_tf.results`). Figures at n = "
+           "Regenerate: `make results` (or `python -m tools.results`). Figures at n = "
            f"{n:,} samples against the evaluator's held-out split (gan_tf.evaluate); wall time on "
            f"{machine_line}.", "", "## Evaluators and the real-data floor", "",
            "| data | evaluator accuracy | trained on / scored against | real images | classifier score | "
@@ -410,7 +405,7 @@ def _stacked(groups, results, floor):
   """The Stacked MNIST rows' modes and KL beside PacGAN's table, with the target for gan_tf's defaults."""
   real = floor.get("stacked")
   lines = ["", "## Stacked MNIST: modes beside a published table", "",
-           f"Each of {evaluator_lib.STACKED_N:,} samples is read channel by channel by the MNIST evaluator; its mode "
+           f"Each of {scoring.STACKED_N:,} samples is read channel by channel by the MNIST evaluator; its mode "
            "is the triple of digits (1,000 modes). *KL*: KL(the samples' modes ‖ uniform) in nats over the "
            "modes that occur (PacGAN's formula; ln 1000 = 6.91 for one mode, about 0.02 for a uniform draw "
            "of this size). *Confident*: the share of samples whose three digits the evaluator reads with "
@@ -504,11 +499,11 @@ def _spread(values, form, unit=""):
 
 def _deviations(row):
   """For a default row whose source trains otherwise: where the two differ, and where the reasons are."""
-  changed = experiments.against_source(row.config())
+  changed = configs.against_source(row.config())
   if not changed:
     return ""
   listed = ", ".join(f"{k} {v!r}" for k, v in changed.items())
-  return f"; against its source: {listed} (why: `experiments/{row.experiment}.py`)"
+  return f"; against its source: {listed} (why: `gan_tf/configs/{row.experiment}.py`)"
 
 
 def _flags(row):

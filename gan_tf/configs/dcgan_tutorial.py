@@ -24,7 +24,7 @@ def get_config():
       # twice their rate, 4e-4: each G update moves further in the same epochs (SCANS.md: both rates 4e-4)
       d_optimizer="adam", d_learning_rate=4e-4, d_beta_1=0.5,
       g_optimizer="adam", g_learning_rate=4e-4, g_beta_1=0.5,
-      # mlp's weight average (experiments/mlp.py), its BatchNorm statistics recomputed (SCANS.md: update_bn)
+      # mlp's weight average (gan_tf/configs/mlp.py), its BatchNorm statistics recomputed (SCANS.md: update_bn)
       g_ema=0.999,
       sample_every=1,
       # 16-bit matmuls where the hardware runs them natively, float32 elsewhere: faster on native-bf16

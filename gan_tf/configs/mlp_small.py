@@ -6,11 +6,11 @@ optional plateau rule here (`--plateau_patience=N`).
 Expect: on Fashion-MNIST, 50 epochs, all 10 classes; the figures are experiments/RESULTS.md's row
 mlp_small-fashion-50-default, with its command.
 """
-from experiments import mlp
+from gan_tf.configs import mlp
 
 
 def get_config():
-  # mlp's training, not the walk-through's BCE with plain SGD (SOURCE), for mlp's reasons (experiments/mlp.py)
+  # mlp's training, not the walk-through's BCE with plain SGD (SOURCE), for mlp's reasons (gan_tf/configs/mlp.py)
   return mlp.get_config().replace(
       name="mlp_small",
       source="walk-through MLP GAN: G 128-784, D 128-1, LeakyReLU, BCE, plain SGD, batch 64, U(-1,1)",

@@ -1,0 +1,1 @@
+"""Maintainers' programs beside the package (never installed): the RESULTS writer, bench, profile."""
