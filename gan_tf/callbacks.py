@@ -45,7 +45,8 @@ class SampleGrid(keras.callbacks.Callback):
     (self.z, self.labels, self.rows), self.every, self.epochs, self.writer = inputs, every, epochs, writer
 
   def _write(self, epoch):
-    mosaic = images.grid(sampling.generate(self.model.prepare_sampler(), self.z, self.labels).numpy(), rows=self.rows)
+    fakes = sampling.generate(self.model.prepare_sampler(), self.z, self.labels).numpy()
+    mosaic = images.grid(fakes, rows=self.rows)
     images.save_png(mosaic, os.path.join(self.folder, f"epoch_{epoch:04d}.png"))
     with self.writer.as_default():
       tf.summary.image("samples", mosaic.reshape((1,) + mosaic.shape[:2] + (-1,)), step=epoch)
@@ -185,8 +186,8 @@ class BothLossesPlateau(keras.callbacks.Callback):
 
 
 def fixed_inputs(config):
-  """(z, labels, rows): the inputs every sample grid of a run uses, so grids compare across epochs and
-  resumes. sample_grid x sample_grid z's; conditional: one class per row, the same z down each column."""
+  """(z, labels, rows) of every sample grid of a run, so grids compare across epochs and resumes; conditional:
+  one class per row, the same z down each column."""
   if not config.num_classes:
     return sampling.draw_z(config.sample_grid ** 2, config.latent_dim, config.noise, config.seed), None, None
   z = sampling.draw_z(config.sample_grid, config.latent_dim, config.noise, config.seed)

@@ -38,10 +38,6 @@ ARCHITECTURE_FIELDS = ("model", "latent_dim", "activation", "g_batchnorm", "mini
 DATA_FIELDS = ("dataset", "data_dir", "split", "stacked_size", "seed", "batch_size", "d_steps", "noise")
 
 
-# Old field name -> new: a config.json written before the rename still reads.
-RENAMED = {"eval_min_coverage": "eval_min_classes"}
-
-
 class ConfigError(UserError, ValueError):
   """A configuration value is unknown, of the wrong type or out of range."""
 
@@ -131,9 +127,8 @@ class Config:
     for name in ("batch_size", "latent_dim", "d_steps", "g_steps", "sample_every", "sample_grid",
                  "checkpoint_every", "checkpoints_to_keep", "log_every", "steps_per_execution", "stacked_size"):
       _at_least(self, name, 1)
-    for name in ("epochs", "plateau_patience", "plateau_min_delta", "gp_weight", "r1_weight",
-                 "d_momentum", "g_momentum", "cpu_devices",
-                 "eval_every", "eval_min_classes"):
+    for name in ("epochs", "plateau_patience", "plateau_min_delta", "gp_weight", "r1_weight", "d_momentum",
+                 "g_momentum", "cpu_devices", "eval_every", "eval_min_classes"):
       _at_least(self, name, 0)
     _at_least(self, "eval_n", 2)
     if self.conditional and self.dataset in STACKED:
@@ -175,11 +170,7 @@ class Config:
 
   @classmethod
   def from_json(cls, text):
-    fields = json.loads(text)
-    for old, new in RENAMED.items():   # run folders and records written before a field's rename
-      if old in fields:
-        fields[new] = fields.pop(old)
-    return cls().replace(**fields)
+    return cls().replace(**json.loads(text))
 
 
 def _at_least(config, name, low):

@@ -1,11 +1,7 @@
-"""Training data: tfds (online) or IDX .gz files (offline) -> tf.data of float32 [B, 28, 28, C] in [-1, 1].
-
-C is 1 but for Stacked MNIST (Metz et al. 2017; VEEGAN's and PacGAN's mode-collapse test): three MNIST
-digits drawn with replacement as the channels of one image, its label the mode 100 a + 10 b + c of 1,000.
-
-Both sources give the same uint8 arrays, held in memory; each epoch's order is a stateless permutation
-seeded by (seed, epoch), a pure function of the step: a resumed run sees exactly the batches an
-uninterrupted one would, and no shuffle buffer refills (and stalls) at epoch ends.
+"""Training data: tfds (online) or IDX .gz files (offline) -> tf.data of float32 [B, 28, 28, C] in [-1, 1];
+C is 3 for Stacked MNIST (docs/data.md), else 1. Both sources give uint8 arrays held in memory; each epoch's
+order is a stateless permutation seeded by (seed, epoch), a pure function of the step: a resumed run sees
+exactly the batches an uninterrupted one would, and no shuffle buffer refills (and stalls) at epoch ends.
 """
 import gzip
 import os
@@ -154,9 +150,8 @@ def describe(config):
 
 
 def _stacked(config, split):
-  """(images [N, 28, 28, C], modes [N]) of a stacked dataset's split: config.stacked_size stacks, each
-  channel an image of its grey dataset drawn with replacement (all of that dataset's splits to hand, as
-  PacGAN draws from MNIST's train and test), its label the base-10 number the channels' labels spell."""
+  """(images [N, 28, 28, C], modes [N]): stacked_size stacks of grey images drawn with replacement from all
+  splits to hand (PacGAN draws from MNIST's train and test), labelled the number their labels spell."""
   base = channel_config(config)
   folder = idx_dir(base)
   splits = available_splits(folder) if folder else ["train", "test"]

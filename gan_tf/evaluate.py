@@ -1,12 +1,8 @@
 """Offline sample quality of a run or a SavedModel: a table on stderr, one JSON line on stdout.
 
-Run: `python -m gan_tf.evaluate --run=runs/mlp-... [--n=10000 --seed=0 --nearest]` (or `--model=SAVEDMODEL_DIR`,
-or `make eval RUN=...`). The figures are gan_tf.metrics' of n samples against the evaluator's held-out split
-(gan_tf.evaluator), with the same figures for n real training images beside them (`real_floor`). A
-conditional model is asked for n / classes samples of each class, and scored on label accuracy and
-intra-class FD as well. --nearest adds the copy check and a PNG of the closest sample / training pairs.
-A Stacked MNIST run is scored on 26,000 samples by default (PacGAN's protocol): the modes of 1,000 they
-cover, KL to uniform and the confident share, with the digit figures of their channels.
+Run: `make eval RUN=...` (or `python -m gan_tf.evaluate --run=RUN|--model=DIR [--n --seed --nearest --cas]`):
+n samples scored against the evaluator's held-out split (gan_tf.scoring), beside n real training images
+scored alike; a Stacked MNIST run on 26,000 samples by default. docs/evaluation.md defines each figure.
 """
 from gan_tf import quiet  # noqa: F401  (first: TensorFlow loads without its start-up lines)
 import json

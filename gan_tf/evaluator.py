@@ -213,9 +213,8 @@ def check_data(config, cache_dir=None, spec=None):
 
 
 def load_evaluator(config, cache_dir=None, spec=None, shipped=True):
-  """config's dataset's Evaluator: the shipped one, else the cache's; trains, tests and caches it first if
-  there is neither. A record's sha256 must be its weights' (EvaluatorError otherwise). A stacked dataset's
-  is its grey dataset's."""
+  """config's (grey) dataset's Evaluator: the shipped one, else the cache's, else one trained, tested and
+  cached now. A record's sha256 must be its weights' (EvaluatorError otherwise)."""
   config = data.channel_config(config)
   spec = spec or default_spec(config)
   model_path, info_path = find_evaluator(config, cache_dir, spec, shipped)

@@ -42,9 +42,8 @@ def split_cpu(n):
 
 
 def choose_precision(strategy="default", cpuinfo=None, gpu_capabilities=None):
-  """(precision, why) for --mixed_precision=auto: mixed bfloat16 on a TPU and on a CPU with native bf16
-  units, mixed float16 on GPUs with tensor cores, float32 elsewhere. gpu_capabilities: the GPUs' compute
-  capabilities, default those TensorFlow sees."""
+  """(precision, why) for --mixed_precision=auto: bfloat16 on a TPU or a CPU with native bf16 units, float16
+  on GPUs with tensor cores (gpu_capabilities: default those TF sees), float32 elsewhere."""
   if strategy == "tpu":
     return "bfloat16", "a TPU, whose matmul units take bfloat16"
   if gpu_capabilities is None:
@@ -105,10 +104,3 @@ def cpuinfo_text():
       return f.read()
   except OSError:
     return ""
-
-
-def native_low_precision(cpuinfo=None):
-  """Which 16-bit matmuls this CPU runs natively (oneDNN emulates the others, slowly)."""
-  cpu_flags = set((cpuinfo_text() if cpuinfo is None else cpuinfo).split())
-  return {"bfloat16": bool(cpu_flags & {"avx512_bf16", "amx_bf16"}),
-          "float16": bool(cpu_flags & {"avx512_fp16", "amx_fp16"})}

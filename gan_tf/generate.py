@@ -1,9 +1,7 @@
 """A PNG grid of samples from an exported generator, using only the SavedModel (no gan_tf model code).
 
-Run: `python -m gan_tf.generate --model=runs/mlp-... --n=64 --seed=0 [--label=3]` (or `make generate
-MODEL=...`; `latest` is the newest run; --label asks a conditional model for one class); the grid goes
-beside the SavedModel unless --out says otherwise. A SavedModel
-is a program: load one only from a source you trust.
+Run: `python -m gan_tf.generate --model=runs/mlp-...|latest --n=64 --seed=0 [--label=3 --out=PNG]` (or
+`make generate`); the grid goes beside the SavedModel. Load a SavedModel only from a source you trust.
 """
 from gan_tf import quiet  # noqa: F401  (first: TensorFlow loads without its start-up lines)
 import json

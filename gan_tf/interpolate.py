@@ -1,10 +1,9 @@
 """Latent walks: the generator along paths between z's, as a PNG (one row per leg) and a GIF.
 
-Run: `python -m gan_tf.interpolate --run=latest --seeds=0,1,2,3 --steps=12` (or `make interpolate`). The
-path visits the z of each seed in turn, spherically for normal noise (z keeps a typical norm), linearly for
-uniform noise (z stays in the cube); the files go into the run folder unless --out names another prefix.
-A conditional model walks across classes at one z (`--labels=0,1,...`, default all; `--seeds=S` picks the
-z), blending the one-hot labels, or across the seeds' z at one class (`--labels=L`).
+Run: `python -m gan_tf.interpolate --run=latest --seeds=0,1,2,3 --steps=12` (or `make interpolate`): the
+z of each seed in turn, spherically for normal noise (z keeps a typical norm), linearly for uniform (z stays
+in the cube), into the run folder. A conditional model walks across classes at one z (`--labels=0,1,...`,
+default all), or across the seeds' z at one class (`--labels=L`).
 """
 from gan_tf import quiet  # noqa: F401  (first: TensorFlow loads without its start-up lines)
 import json
@@ -36,7 +35,7 @@ def walk(zs, steps, noise):
   return np.array([[step(a, b, t) for t in ts] for a, b in zip(zs[:-1], zs[1:])], np.float32)
 
 
-def _path(config, seeds, labels, steps, seeds_given):
+def path(config, seeds, labels, steps, seeds_given):
   """(z [legs, points, latent_dim], one-hot labels [legs, points, classes] or None, file name stem)."""
   zs = [draw_z(1, config.latent_dim, config.noise, seed).numpy()[0] for seed in seeds]
   if config.num_classes and len(labels) != 1:   # across classes at one z
@@ -49,12 +48,12 @@ def _path(config, seeds, labels, steps, seeds_given):
             f"interpolation-seed{seeds[0]}-labels-{'-'.join(map(str, labels))}")
   if len(seeds) < 2:
     raise UserError(f"--seeds={','.join(map(str, seeds))}: a walk needs at least two seeds, e.g. --seeds=0,1")
-  path = walk(zs, steps, config.noise)
+  points = walk(zs, steps, config.noise)
   if not config.num_classes:
-    return path, None, f"interpolation-{'-'.join(map(str, seeds))}"
+    return points, None, f"interpolation-{'-'.join(map(str, seeds))}"
   classes = np.broadcast_to(np.eye(config.num_classes, dtype=np.float32)[labels[0]],
-                            path.shape[:2] + (config.num_classes,))
-  return path, classes, f"interpolation-{'-'.join(map(str, seeds))}-label{labels[0]}"
+                            points.shape[:2] + (config.num_classes,))
+  return points, classes, f"interpolation-{'-'.join(map(str, seeds))}-label{labels[0]}"
 
 
 def main():
@@ -70,7 +69,7 @@ def main():
     raise UserError(f"--labels: {bad} outside this model's classes 0 to {config.num_classes - 1}")
   if config.num_classes and not labels:
     labels = list(range(config.num_classes))
-  z, classes, stem = _path(config, seeds, labels, f.steps, flags.FLAGS["seeds"].present)
+  z, classes, stem = path(config, seeds, labels, f.steps, flags.FLAGS["seeds"].present)
   seeds = seeds[:1] if len(labels) > 1 else seeds   # a walk across classes holds the first seed's z
   legs, points = z.shape[:2]
   flat_classes = None if classes is None else classes.reshape(legs * points, -1)

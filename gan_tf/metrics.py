@@ -16,21 +16,16 @@ Figure = collections.namedtuple("Figure", "label form bootstrap table")
 # Each figure's label and format, written once: make eval's table (table=True, in this order), the
 # eval/<key> TensorBoard scalars, RESULTS.md's columns and the bootstrap's intervals read them here.
 FIGURES = {
-    "modes": Figure("modes", ",.0f", False, True),
-    "mode_kl": Figure("KL to uniform (nats)", ".3f", False, True),
+    "modes": Figure("modes", ",.0f", False, True), "mode_kl": Figure("KL to uniform (nats)", ".3f", False, True),
     "confident_share": Figure("confident share", ".1%", False, True),
     "classifier_score": Figure("classifier score", ".2f", True, True),
-    "frechet_features": Figure("FD features", ".2f", True, True),
-    "kid_mean": Figure("KID", ".4f", True, True),
-    "precision": Figure("precision", ".3f", True, True),
-    "recall": Figure("recall", ".3f", True, True),
-    "density": Figure("density", ".3f", True, True),
-    "coverage": Figure("coverage", ".3f", True, True),
+    "frechet_features": Figure("FD features", ".2f", True, True), "kid_mean": Figure("KID", ".4f", True, True),
+    "precision": Figure("precision", ".3f", True, True), "recall": Figure("recall", ".3f", True, True),
+    "density": Figure("density", ".3f", True, True), "coverage": Figure("coverage", ".3f", True, True),
     "classes_covered": Figure("classes covered", "d", False, True),
     "label_accuracy": Figure("label accuracy", ".2%", True, True),
     "intra_frechet": Figure("intra-class FD", ".2f", True, True),
-    "frechet_logits": Figure("FD logits", ".2f", False, False),
-    "kid_std": Figure("KID std", ".4f", False, False),
+    "frechet_logits": Figure("FD logits", ".2f", False, False), "kid_std": Figure("KID std", ".4f", False, False),
     "effective_classes": Figure("effective classes", ".2f", False, False),
     "classes_per_sample": Figure("classes per sample", ".3f", False, False),
 }
@@ -50,9 +45,8 @@ def _entropy(p):
 
 
 def classifier_score_factors(probabilities):
-  """(exp(H(p(y))), exp(E_x H(p(y|x)))) of class probabilities [N, classes]: the classes the samples spread
-  over, and the classes one sample looks like. Their ratio is the classifier score (E_x KL(p(y|x) || p(y))
-  = H(p(y)) - E_x H(p(y|x))), so a low score shows as too few classes or as unclear samples."""
+  """(exp(H(p(y))), exp(E_x H(p(y|x)))) of probabilities [N, classes]: the classes the samples spread over and
+  the classes one sample looks like; their ratio is the classifier score, as E_x KL = H(p(y)) - E_x H(p(y|x))."""
   p = np.asarray(probabilities, np.float64)
   return float(np.exp(_entropy(p.mean(axis=0)))), float(np.exp(_entropy(p).mean()))
 
@@ -243,10 +237,9 @@ def _conditional_figures(fake_features, fake_logits, fake_labels, real_features,
 
 def bootstrap_intervals(fake, real, resamples=100, level=0.95, seed=0, fake_labels=None, real_labels=None,
                         kid_subsets=10, kid_subset_size=1000):
-  """{figure: [low, high]}: percentile intervals of compare_embeddings' figures over resamples, with
-  replacement, of the points each figure averages over: the samples (score, FD, KID, precision, density,
-  label accuracy, intra-class FD), the real images for recall and coverage (resampling the samples would
-  drop a third of them, biasing both down). Seeded: the same inputs give the same intervals."""
+  """{figure: [low, high]}: seeded percentile intervals of compare_embeddings' figures over resamples of the
+  points each averages over: the samples, but the real images for recall and coverage (resampling the
+  samples would drop a third of them, biasing both down)."""
   (fake_features, fake_logits), (real_features, _) = fake, real
   rng = np.random.default_rng(seed)
   equal = min(len(fake_features), len(real_features))
@@ -273,9 +266,8 @@ def bootstrap_intervals(fake, real, resamples=100, level=0.95, seed=0, fake_labe
 
 
 def stacked_modes(channel_logits):
-  """(mode [N], confident [N]) of per-channel class logits [N, C, classes]: the number the channels' argmax
-  classes spell in base `classes` (100 a + 10 b + c for three digits), and whether every channel's class
-  has probability >= CONFIDENT."""
+  """(mode [N], confident [N]) of channel logits [N, C, classes]: the number the argmax classes spell in base
+  `classes` (100 a + 10 b + c for three digits), and whether each channel's has probability >= CONFIDENT."""
   logits = np.asarray(channel_logits, np.float64)
   n, channels, classes = logits.shape
   modes = np.argmax(logits, axis=2) @ classes ** np.arange(channels - 1, -1, -1)
@@ -294,9 +286,8 @@ def mode_figures(modes, confident, num_modes):
 
 
 def mode_intervals(confident, resamples=100, level=0.95, seed=0):
-  """{"confident_share": [low, high]}: its percentile interval over resamples of the samples with
-  replacement (seeded). Modes and KL get none: a resample repeats some samples and drops about a third, so it
-  finds fewer modes and a larger KL than the samples themselves (biased, not spread around the figure)."""
+  """{"confident_share": [low, high]} over seeded resamples. Modes and KL get none: a resample drops about a
+  third of the samples, so it finds fewer modes and a larger KL (biased, not spread around the figure)."""
   rng = np.random.default_rng(seed)
   confident = np.asarray(confident, np.float64)
   values = [confident[rng.integers(0, len(confident), len(confident))].mean() for _ in range(resamples)]

@@ -1,11 +1,7 @@
-"""The networks, as Keras functional models. Generators map z [B, latent_dim] to images in [-1, 1] of
-config.image_shape (the sources' 28x28x1; C channels where the data has them: the last layer's width);
-discriminators map images to one logit (the sources' final sigmoid lives in the loss). With
-config.conditional, each network also takes one-hot labels [B, classes] (G joined to z, D by projection)
-and D also returns class logits [B, classes].
-
-The last layer of each network computes in float32 so that, under a mixed-precision policy, images,
-logits and losses stay float32.
+"""The networks, as Keras functional models: generators map z [B, latent_dim] to images in [-1, 1] of
+config.image_shape, discriminators images to one logit (the sources' final sigmoid lives in the loss). A
+conditional pair also takes one-hot labels (G joined to z, D by projection), and D returns class logits.
+Each network's last layer computes in float32: under mixed precision, images, logits and losses stay float32.
 """
 import math
 

@@ -1,11 +1,5 @@
-"""A run's folder (its `workdir`): what is in it, and finding, resuming and restoring one.
-
-  config.json     the Config it trains with now
-  history.json    what a resume changed, at which step: with config.json, how every step was trained
-  checkpoints/    tf.train checkpoints of everything a resume needs (GAN.checkpoint)
-  samples/        fixed-z grids per epoch and progress.gif
-  gan/, train/    TensorBoard events (gan_tf's own step-level summaries; Keras's per-epoch ones)
-  saved_model/    the exported generator
+"""A run's folder (its `workdir`): what is in it (docs/reproducibility.md lists config.json, history.json,
+checkpoints/, samples/, the TensorBoard folders and saved_model/), and finding, resuming and restoring one.
 """
 import datetime
 import glob
@@ -53,9 +47,8 @@ def describe_changes(changed):
 
 
 def check_resumable(config, workdir, allow_changes=False):
-  """The changes config makes to workdir's checkpointed run ({} when there is none); raises ResumeError
-  for a change its checkpoint cannot take (the networks' shapes, the optimizers' state) and, unless
-  allow_changes, for one to what its steps were trained on (config.DATA_FIELDS)."""
+  """The changes config makes to workdir's checkpointed run ({} if none); ResumeError for one its checkpoint
+  cannot take (shapes, optimizer state) and, unless allow_changes, for one to its data (DATA_FIELDS)."""
   saved = saved_config(workdir)
   if saved is None or not latest_checkpoint(workdir):
     return {}

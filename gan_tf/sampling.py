@@ -90,9 +90,8 @@ def chunk_labels(size, num_classes, chunk_seed, label=None):
 
 
 def sample(generator, noise, n, seed=0, label=None, batch_size=SAMPLE_BATCH):
-  """n uint8 samples of a Keras generator, of class `label` (a conditional G; default: drawn uniformly):
-  exactly what its SavedModel's `sample` (or `sample_class`) signature gives. seed: an int or a sequence
-  of ints (numpy's seed), of which the samples are a pure function."""
+  """n uint8 samples of a Keras generator (a conditional one's of class `label`, else of drawn classes): a pure
+  function of seed (numpy's: an int or ints), exactly what its SavedModel's `sample`/`sample_class` give."""
   classes = num_classes(generator)
   latent_dim = latent_size(generator)
   return np.concatenate([

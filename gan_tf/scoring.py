@@ -1,9 +1,6 @@
-"""Scoring samples against a reference: the evaluator's held-out split of the run's dataset, embedded once.
-
-A Reference (reference(config)) is what every scorer uses: `make eval`, the in-training evaluation, CAS,
-the copy check and the results tool. A stacked dataset (Stacked MNIST) is read channel by channel by its
-grey dataset's evaluator: the modes the channels' classes spell, and every figure of the channels as grey
-images.
+"""Scoring samples against a Reference, the evaluator's held-out split of the run's dataset embedded once:
+`make eval`, the in-training evaluation, CAS, the copy check and the results tool all score through it. A
+stacked dataset's images are read channel by channel by its grey dataset's evaluator.
 """
 import dataclasses
 import time
@@ -47,10 +44,8 @@ def floor_images(reference, config):
 
 
 def figures_of(reference, images, seed=0, fake_labels=None, bootstrap=0):
-  """metrics.compare_embeddings' figures of uint8 images against the reference (with the labels they were
-  asked for, the conditional figures too); with bootstrap > 0 each figure's 95% interval over that many
-  resamples. Images of several channels are read channel by channel: the figures of all their channels as
-  grey images, and the modes they spell."""
+  """metrics.compare_embeddings' figures of uint8 images (with the labels asked for, the conditional ones too)
+  and with bootstrap > 0 their 95% intervals; several channels are scored as grey images, and their modes."""
   images = np.asarray(images)
   channels = images.shape[-1]
   embedded = reference.evaluator.embed(images_lib.channels_side_by_side(images) if channels > 1 else images)
@@ -89,10 +84,9 @@ def real_floor(reference, images, n, seed=0, labels=None):
 
 
 def classification_accuracy_score(reference, config, sample_fn, seed=0, n=None):
-  """CAS (Ravuri & Vinyals 2019; Lesort et al. 2018's protocol): the evaluator's network, trained as the
-  evaluator was but only on n generated labelled samples (default: as many as the evaluator's real training
-  images, balanced over the classes), tested on the real reference split. Its baseline is the same network
-  trained on the real training images, which is the evaluator itself when n is its training set's size."""
+  """CAS (Ravuri & Vinyals 2019; Lesort et al. 2018's protocol): the evaluator's network trained as it was but
+  on n generated labelled samples (default: as many as its real training images), tested on the reference
+  split, against the same network trained on real images (the evaluator itself at its training set's size)."""
   info = reference.evaluator.info
   spec = evaluator_lib.EvaluatorSpec(**dict(info["spec"], widths=tuple(info["spec"]["widths"])))
   n = n or info["train_examples"]
@@ -115,9 +109,8 @@ def classification_accuracy_score(reference, config, sample_fn, seed=0, n=None):
 
 
 def copy_check(reference, samples, train_images, n=2000, seed=0):
-  """How close samples come to the training images, against the held-out reference images
-  (metrics.nearest_ratio), in pixels and in the evaluator's features, over n random ones of each. Returns
-  (figures, the samples used, (distance, index) of each one's nearest training image in pixels)."""
+  """(figures, samples used, pixel (distance, index) of each one's nearest training image): how close n
+  samples come to the training images against n reference images (metrics.nearest_ratio), in two spaces."""
   n = min(n, len(samples), len(reference.images))
   rng = np.random.default_rng(seed)
   samples = samples[np.sort(rng.choice(len(samples), n, replace=False))]

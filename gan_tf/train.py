@@ -184,11 +184,7 @@ def config_help():
 
 
 def _overrides():
-  result = {}
-  for field in dataclasses.fields(Config):
-    if flags.FLAGS[field.name].present:
-      result[field.name] = flags.FLAGS[field.name].value
-  return result
+  return {f.name: flags.FLAGS[f.name].value for f in dataclasses.fields(Config) if flags.FLAGS[f.name].present}
 
 
 def resolve(experiment, workdir, resume, runs_dir, overrides, setting=None):

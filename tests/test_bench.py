@@ -1,4 +1,4 @@
-"""gan_tf.bench: the FLOP rule against written-out arithmetic, the plain loop and the fit timer run the
+"""tools/bench.py: the FLOP rule against written-out arithmetic, the plain loop and the fit timer run the
 same algorithm, and the table says what the numbers say. No speed is asserted here (make bench)."""
 import keras
 import numpy as np
@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from conftest import smoke
 from gan_tf.configs import get_config
-from gan_tf import execution, models
+from gan_tf import models
 from tools import bench, machine
 from gan_tf.gan import build_gan
 
@@ -100,8 +100,8 @@ def test_markdown_reports_the_ratios_and_the_ceiling():
 
 def test_machine_names_the_cpu_and_the_units_its_speed_depends_on():
   cpuinfo = "model name\t: AMD EPYC\nflags\t\t: fpu sse avx2 avx512f avx512_bf16\n"
-  assert execution.native_low_precision(cpuinfo) == {"bfloat16": True, "float16": False}
-  assert execution.native_low_precision("flags : fpu avx2") == {"bfloat16": False, "float16": False}
+  assert machine.native_low_precision(cpuinfo) == {"bfloat16": True, "float16": False}
+  assert machine.native_low_precision("flags : fpu avx2") == {"bfloat16": False, "float16": False}
   m = {"cpus": 2, "cpu": "AMD EPYC", "avx512": True, "native": {"bfloat16": True, "float16": False}}
   assert machine.describe(m) == "2 CPUs, AMD EPYC, avx512f, native bf16"
   here = machine.machine()   # this machine: whatever it is, the fields the line needs are there

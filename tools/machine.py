@@ -5,7 +5,14 @@ import platform
 import keras
 import tensorflow as tf
 
-from gan_tf.execution import cpuinfo_text, native_low_precision
+from gan_tf.execution import cpuinfo_text
+
+
+def native_low_precision(cpuinfo=None):
+  """Which 16-bit matmuls this CPU runs natively (oneDNN emulates the others, slowly)."""
+  cpu_flags = set((cpuinfo_text() if cpuinfo is None else cpuinfo).split())
+  return {"bfloat16": bool(cpu_flags & {"avx512_bf16", "amx_bf16"}),
+          "float16": bool(cpu_flags & {"avx512_fp16", "amx_fp16"})}
 
 
 def machine():
