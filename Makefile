@@ -30,7 +30,7 @@ $(STAMP): requirements.txt pyproject.toml
 install: $(STAMP)  ## make .venv and install gan_tf with its pinned requirements
 
 test: $(STAMP)  ## the test suite (no network; data tests skip where the IDX files are absent)
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n 2 --dist loadgroup tests
 
 train-mlp: $(STAMP)  ## the TF1 tutorial's dense GAN (minutes)
 	$(PY) -m gan_tf.train --experiment=mlp $(DATA_FLAG) $(ARGS)

@@ -1,11 +1,16 @@
 """Shared helpers and fixtures: the tests' tiny config, small IDX data sets written on the fly, the real
 IDX folders where present."""
 import gzip
+import logging
 import os
+import re
 import subprocess
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+if os.environ.get("PYTEST_XDIST_WORKER"):   # make test's two workers on two cores: a thread each, not four
+  os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+  os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
 
 import numpy as np
 import pytest
@@ -57,6 +62,28 @@ def run_cli(*args, cwd=None, module="gan_tf.train"):
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
   return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True,
                         cwd=cwd or REPO, env=env, timeout=300)
+
+
+@pytest.fixture
+def train_cli(monkeypatch, capsys, caplog):
+  """`python -m gan_tf.train ARGS` in this process, as the command line runs it (its flags, run_main's exit
+  codes and one-line errors), without a process's seconds of start-up. Returns (exit code, stdout, stderr
+  lines but log lines, the log's text)."""
+  from absl import flags
+  from gan_tf import errors, train
+  if "experiment" not in flags.FLAGS:
+    train.define_flags()
+
+  def run(*args):
+    flags.FLAGS.unparse_flags()
+    monkeypatch.setattr(sys, "argv", ["gan_tf.train", *args])
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="absl"), pytest.raises(SystemExit) as exited:
+      errors.run_main(train.main)
+    out = capsys.readouterr()
+    lines = [line for line in out.err.splitlines() if line.strip() and not re.match(r"[IWEF]\d{4} ", line)]
+    return exited.value.code or 0, out.out, lines, caplog.text
+  return run
 
 
 def error_lines(result):

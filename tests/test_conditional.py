@@ -12,7 +12,8 @@ import tensorflow as tf
 from PIL import Image
 
 from conftest import REPO, smoke
-from gan_tf import callbacks, data, export, losses, models, rundir, sampling, train
+from gan_tf import callbacks, data, export, interpolate, losses, models, rundir, sampling, train
+from gan_tf.errors import UserError
 from gan_tf.gan import AC_D_WEIGHT, AC_G_WEIGHT, build_gan, recompute_batchnorm
 
 
@@ -189,17 +190,18 @@ def test_generate_and_interpolate_take_labels(idx_dir, tmp_path):
   generated = cli("gan_tf.generate", f"--model={workdir}", "--n=4", "--label=3")
   assert generated.returncode == 0, generated.stderr[-2000:]
   assert json.loads(generated.stdout.strip().splitlines()[-1])["out"].endswith("generated-n4-seed0-label3.png")
-  bad = cli("gan_tf.generate", f"--model={workdir}", "--label=10")
-  assert bad.returncode == 2 and "label 10: this model's classes are 0 to 9" in bad.stderr
+  with pytest.raises(export.ModelError, match="label 10: this model's classes are 0 to 9"):
+    export.load_sampler(os.path.join(workdir, rundir.EXPORT_DIR), label=10)   # generate's --label
   walk = cli("gan_tf.interpolate", f"--run={workdir}", "--labels=1,2,3", "--steps=4")
   assert walk.returncode == 0, walk.stderr[-2000:]
   written = json.loads(walk.stdout.strip().splitlines()[-1])
   assert written["seeds"] == [0] and written["png"].endswith("interpolation-seed0-labels-1-2-3.png")
   assert Image.open(written["png"]).size == (2 * (5 * 30 + 2), 2 * (2 * 30 + 2))   # 2 legs of 5
-  held = cli("gan_tf.interpolate", f"--run={workdir}", "--labels=4", "--seeds=0,1", "--steps=2")
-  assert held.returncode == 0 and "interpolation-0-1-label4" in held.stdout
-  mixed = cli("gan_tf.interpolate", f"--run={workdir}", "--labels=1,2", "--seeds=0,1")
-  assert mixed.returncode == 2 and "a walk across classes holds one z" in mixed.stderr
+  z, classes, stem = interpolate.path(smoke(conditional=True), [0, 1], [4], 2, seeds_given=True)   # --labels=4
+  assert stem == "interpolation-0-1-label4" and z.shape[:2] == classes.shape[:2] == (1, 3)
+  assert (classes.argmax(-1) == 4).all()
+  with pytest.raises(UserError, match="a walk across classes holds one z"):   # --labels=1,2 --seeds=0,1
+    interpolate.path(smoke(conditional=True), [0, 1], [1, 2], 4, seeds_given=True)
 
 
 def test_an_unconditional_model_refuses_a_label(smoke_config, tmp_path):

@@ -22,11 +22,15 @@ from gan_tf import execution, train
 from gan_tf.config import ConfigError
 from gan_tf.errors import UserError
 
+pytestmark = pytest.mark.xdist_group("distributed")   # one worker builds the module fixture once
+
 WORKER = os.path.join(REPO, "tests", "distributed_worker.py")
 ATOL = 1e-5   # float32 round-off of one step is ~1e-7; a wrong gradient scale or noise slice is >1e-4
 
+# Each loss once with SGD (the update is the gradient itself) and Adam (its state) with two of them.
 CASES = {f"{loss}/{optimizer}": {"loss": loss, "optimizer": optimizer}
-         for loss in ("minimax", "non_saturating", "wasserstein_gp") for optimizer in ("sgd", "adam")}
+         for loss, optimizer in (("minimax", "sgd"), ("non_saturating", "adam"), ("wasserstein_gp", "sgd"),
+                                 ("wasserstein_gp", "adam"))}
 # k = 2 D steps: a while loop on one device, unrolled under the strategy, each D batch split across the
 # replicas (gan.GAN.train_step).
 CASES["wasserstein_gp/sgd/k=2"] = {"loss": "wasserstein_gp", "optimizer": "sgd", "d_steps": 2}
@@ -71,7 +75,7 @@ def run_worker(args, timeout, env=None, prefix=()):
   return json.loads(out.strip().splitlines()[-1])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")   # per worker: make test keeps the module on one (xdist_group)
 def mirrored_results():
   return run_worker(["mirrored_step", json.dumps(CASES)], timeout=300)["cases"]
 

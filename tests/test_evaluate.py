@@ -21,7 +21,7 @@ from gan_tf.config import IMAGE_SHAPE
 from gan_tf.callbacks import EvaluationCallback, make_callbacks
 from gan_tf.gan import build_gan
 
-
+pytestmark = pytest.mark.xdist_group("evaluate")   # one worker builds the module fixture once
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Seconds, not minutes: the network and its training are as small as still learns the synthetic classes.
 TINY = evaluator_lib.EvaluatorSpec(widths=(4, 8), features=16, shift=0, steps=30, batch_size=32)
@@ -61,7 +61,7 @@ def _constant_generator(config, value=0.5):
   return keras.Model(z, keras.layers.Reshape(IMAGE_SHAPE)(x))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")   # per worker: make test keeps the module on one (xdist_group)
 def synthetic(tmp_path_factory):
   """A synthetic data dir, and a tiny evaluator for it cached under both TINY and the default spec."""
   folder = tmp_path_factory.mktemp("evaluate")
@@ -376,8 +376,8 @@ def test_a_conditional_models_eval_scores_its_labels(synthetic, tmp_path):
   assert "label accuracy" in right.stderr and "intra-class FD" in right.stderr
   assert figures["real_floor"]["label_accuracy"] > 0.9 and "intra_frechet" in figures["real_floor"]
   assert figures["nearest"]["n"] == 100 and os.path.exists(figures["nearest"]["png"])
-  shifted = json.loads(_cli(f"--run={tmp_path / 'shifted'}", "--n=100", cache=synthetic.cache)
-                       .stdout.strip().splitlines()[-1])
+  shifted_model = str(tmp_path / "shifted" / rundir.EXPORT_DIR)   # scored as make eval scores it
+  shifted = scoring.score(synthetic.reference, config, export.saved_model_sampler(shifted_model), 100)[0]
   shifted_read = np.argmax(synthetic.evaluator.embed(_templates(config, 3))[1], axis=1)
   assert shifted["label_accuracy"] == pytest.approx(np.mean(shifted_read == np.arange(10)))
   assert shifted["label_accuracy"] <= 0.2 and shifted["intra_frechet"] > 2 * figures["intra_frechet"]
@@ -444,12 +444,13 @@ def test_command_line_prints_one_json_line_for_a_run(synthetic, tmp_path):
                "coverage"):
     assert np.isfinite(figures[name]) and np.isfinite(figures["real_floor"][name])
   assert figures["bootstrap_resamples"] == 100 and figures["prdc_n"] == min(60, figures["n_reference"])
-  assert set(figures["intervals"]) == {k for k, f in metrics.FIGURES.items() if f.bootstrap} - {"label_accuracy", "intra_frechet"}
+  bootstrapped = {k for k, f in metrics.FIGURES.items() if f.bootstrap}
+  assert set(figures["intervals"]) == bootstrapped - {"label_accuracy", "intra_frechet"}
   assert all(low <= high for low, high in figures["intervals"].values())
   assert figures["classifier_score"] == pytest.approx(
       figures["effective_classes"] / figures["classes_per_sample"], rel=1e-12)
-  missing = _cli(f"--model={tmp_path / 'nothing'}", cache=synthetic.cache)
-  assert missing.returncode == 2 and "no saved_model.pb" in missing.stderr
+  with pytest.raises(export.ModelError, match="no saved_model.pb"):   # --model=<nothing>
+    export.saved_model_config(str(tmp_path / "nothing"))
   both = _cli(f"--run={tmp_path / 'run'}", f"--model={tmp_path / 'run'}", cache=synthetic.cache)
   assert both.returncode == 2 and "error: " in both.stderr and "Exactly one of (run, model)" in both.stderr
 

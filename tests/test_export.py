@@ -7,11 +7,14 @@ import subprocess
 import sys
 
 import numpy as np
+from PIL import Image
 import pytest
 import tensorflow as tf
 
-from conftest import REPO, smoke, write_idx_split
+from conftest import smoke, write_idx_split
 from gan_tf import export, files, rundir, train
+
+pytestmark = pytest.mark.xdist_group("export")   # one worker builds the module fixture once
 
 LOADER = r"""
 import json, sys
@@ -32,7 +35,7 @@ print(json.dumps({
 """
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")   # per worker: make test keeps the module on one (xdist_group)
 def trained(tmp_path_factory):
   folder = tmp_path_factory.mktemp("data")
   rng = np.random.default_rng(0)
@@ -91,25 +94,6 @@ def test_tflite_conversion_matches(trained):
                              atol=1e-4)
 
 
-def test_export_cli_and_generate_cli(trained, tmp_path):
-  config, _, path = trained
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-  run_dir = os.path.dirname(path)
-  out = str(tmp_path / "exported")
-  exported = subprocess.run([sys.executable, "-m", "gan_tf.export", f"--run={run_dir}", f"--out={out}"],
-                            capture_output=True, text=True, timeout=300, cwd=REPO, env=env)
-  assert exported.returncode == 0, exported.stderr[-2000:]
-  assert os.path.exists(os.path.join(out, "saved_model.pb"))
-  assert not [n for n in os.listdir(tmp_path) if n.startswith(".tmp")]
-  grid = str(tmp_path / "grid.png")
-  generated = subprocess.run([sys.executable, "-m", "gan_tf.generate", f"--model={out}", "--n=9",
-                              "--seed=0", f"--out={grid}"], capture_output=True, text=True,
-                             timeout=300, cwd=REPO, env=env)
-  assert generated.returncode == 0, generated.stderr[-2000:]
-  from PIL import Image
-  assert Image.open(grid).size == (2 * (3 * 30 + 2),) * 2
-
-
 def test_latest_run_serves_export_generate_and_eval_and_the_grid_lands_in_the_run(trained, tmp_path):
   _, _, path = trained
   run = tmp_path / "runs" / "smoke-20990101-000000"
@@ -120,9 +104,13 @@ def test_latest_run_serves_export_generate_and_eval_and_the_grid_lands_in_the_ru
                             timeout=300, cwd=str(tmp_path), env=env)
     assert result.returncode == 0, result.stderr[-2000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
-  assert cli("gan_tf.export")["saved_model"] == os.path.join("runs", run.name, "saved_model")   # --run=latest
-  generated = cli("gan_tf.generate", "--n=4")                                                   # --model=latest
-  assert generated["out"] == str(run / "generated-n4-seed0.png") and os.path.exists(generated["out"])
+  out = str(tmp_path / "exported")
+  assert cli("gan_tf.export", f"--out={out}")["saved_model"] == out                             # --run=latest
+  assert os.path.exists(os.path.join(out, "saved_model.pb"))
+  assert not [n for n in os.listdir(tmp_path) if n.startswith(".tmp")]
+  generated = cli("gan_tf.generate", "--n=9")                                                   # --model=latest
+  assert generated["out"] == str(run / "generated-n9-seed0.png")
+  assert Image.open(generated["out"]).size == (2 * (3 * 30 + 2),) * 2
   assert rundir.find("latest", str(tmp_path / "runs")) == str(run)
   with pytest.raises(rundir.ResumeError, match="no run with a checkpoint under"):
     rundir.find("latest", str(tmp_path / "empty"))

@@ -5,10 +5,12 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from conftest import REPO
 from gan_tf import interpolate, train
+from gan_tf.errors import UserError
 
 
 def test_slerp_keeps_the_ends_and_walks_the_arc():
@@ -48,6 +50,5 @@ def test_command_line_writes_a_strip_and_a_gif_into_the_run(smoke_config, tmp_pa
   assert Image.open(written["png"]).size == (2 * (5 * 30 + 2), 2 * (2 * 30 + 2))   # 2 legs of 5 images
   gif = Image.open(written["gif"])
   assert gif.n_frames == 2 * 4 + 1 and gif.size == (4 * 28, 4 * 28)   # the legs' junction shown once
-  one = subprocess.run([sys.executable, "-m", "gan_tf.interpolate", f"--run={workdir}", "--seeds=3"],
-                       capture_output=True, text=True, cwd=REPO, timeout=300)
-  assert one.returncode == 2 and "needs at least two seeds" in one.stderr
+  with pytest.raises(UserError, match="needs at least two seeds"):   # --seeds=3
+    interpolate.path(smoke_config, [3], [], 4, seeds_given=True)

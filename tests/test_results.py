@@ -1,4 +1,4 @@
-"""gan_tf/results.py: a finished row (run folder or committed record) is reused only while its config
+"""tools/results.py: a finished row (run folder or committed record) is reused only while its config
 is the row's config."""
 import json
 import os

@@ -129,11 +129,11 @@ def test_help_prints_no_native_logging_noise():
 @pytest.mark.parametrize("setting,expected", [
     ("default", {"batch_size": 64, "d_optimizer": "adam", "d_learning_rate": 4e-4}),
     ("source", {"batch_size": 128, "d_optimizer": "sgd", "d_learning_rate": 5e-4, "d_nesterov": True})])
-def test_print_config_prints_the_resolved_config_and_writes_nothing(setting, expected, tmp_path):
-  result = run_cli("--experiment=dcgan", f"--setting={setting}", "--print_config", "--epochs=3",
-                   f"--runs_dir={tmp_path / 'runs'}")
-  assert result.returncode == 0, result.stderr[-2000:]
-  printed = json.loads(result.stdout)
+def test_print_config_prints_the_resolved_config_and_writes_nothing(setting, expected, tmp_path, train_cli):
+  code, stdout, stderr, _ = train_cli("--experiment=dcgan", f"--setting={setting}", "--print_config", "--epochs=3",
+                                   f"--runs_dir={tmp_path / 'runs'}")
+  assert code == 0, stderr
+  printed = json.loads(stdout)
   assert {k: printed[k] for k in expected} == expected and printed["epochs"] == 3
   assert not (tmp_path / "runs").exists()
 
@@ -150,13 +150,19 @@ def test_print_config_prints_the_resolved_config_and_writes_nothing(setting, exp
     (["--r1_weight=inf"], "r1_weight=inf: must be a finite number"),
     (["--label_smoothing=-inf"], "label_smoothing=-inf: must be a finite number"),
 ])
-def test_cli_bad_input_is_one_line_exit_2_and_no_run_folder(args, words, idx_dir, tmp_path):
+def test_cli_bad_input_is_one_line_exit_2_and_no_run_folder(args, words, idx_dir, tmp_path, train_cli):
   runs = tmp_path / "runs"
-  base = ["--experiment=mlp_small", f"--data_dir={idx_dir}", f"--runs_dir={runs}"]
-  result = run_cli(*base, *args)
+  code, _, lines, _ = train_cli("--experiment=mlp_small", f"--data_dir={idx_dir}", f"--runs_dir={runs}", *args)
+  assert code == 2
+  assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0], lines
+  assert not runs.exists()
+
+
+def test_cli_bad_input_in_a_fresh_process_is_one_line_and_exit_2(idx_dir, tmp_path):
+  runs = tmp_path / "runs"
+  result = run_cli("--experiment=mlp_small", f"--data_dir={idx_dir}", f"--runs_dir={runs}", "--batch_size=0")
   assert result.returncode == 2
-  ours = error_lines(result)
-  assert len(ours) == 1 and ours[0].startswith("error: ") and words in ours[0], result.stderr
+  assert error_lines(result) == ["error: batch_size=0: must be >= 1"]
   assert not runs.exists()
 
 
@@ -185,16 +191,16 @@ def test_cli_divergence_is_one_line_exit_3(idx_dir, tmp_path):
   assert rundir.latest_checkpoint(str(workdir)) is None
 
 
-def test_cli_unreadable_config_json_is_one_line_exit_2_and_writes_nothing(smoke_config, tmp_path):
+def test_cli_unreadable_config_json_is_one_line_exit_2_and_writes_nothing(smoke_config, tmp_path, train_cli):
   workdir = str(tmp_path / "run")
   train.run(smoke_config.replace(epochs=1), workdir)
   path = os.path.join(workdir, "config.json")
   text = open(path).read()
   open(path, "w").write(text[:len(text) // 2])   # cut short, as by a full disk outside gan_tf
   before = sorted(os.listdir(os.path.join(workdir, "checkpoints")))
-  result = run_cli(f"--workdir={workdir}", "--epochs=2")
-  assert result.returncode == 2
-  assert error_lines(result) == [f"error: {path} is not a readable gan_tf config (JSONDecodeError: "
+  code, _, lines, _ = train_cli(f"--workdir={workdir}", "--epochs=2")
+  assert code == 2
+  assert lines == [f"error: {path} is not a readable gan_tf config (JSONDecodeError: "
                                  f"{_json_error(text[:len(text) // 2])}); restore the file, or train into a "
                                  "new --workdir"]
   assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == before
@@ -208,15 +214,15 @@ def _json_error(text):
     return str(e)
 
 
-def test_cli_eval_every_without_the_evaluators_split_is_exit_2_before_anything_is_written(idx_dir, tmp_path):
+def test_cli_eval_every_without_the_evaluators_split_is_exit_2_before_anything_is_written(idx_dir, tmp_path,
+                                                                                          train_cli):
   for name in os.listdir(idx_dir):   # only the train files: no test split to score against
     if name.startswith("t10k"):
       os.remove(os.path.join(idx_dir, name))
   workdir = tmp_path / "run"
-  result = run_cli("--experiment=mlp_small", f"--data_dir={idx_dir}", "--batch_size=16", "--epochs=1",
-                   "--eval_every=1", f"--workdir={workdir}")
-  assert result.returncode == 2
-  lines = error_lines(result)
+  code, _, lines, _ = train_cli("--experiment=mlp_small", f"--data_dir={idx_dir}", "--batch_size=16", "--epochs=1",
+                             "--eval_every=1", f"--workdir={workdir}")
+  assert code == 2
   assert len(lines) == 1 and lines[0].startswith("error: --eval_every needs the evaluator's 'test' split: ")
   assert "Unknown split 'test'" in lines[0] and "--eval_every=0" in lines[0]
   assert not workdir.exists()
