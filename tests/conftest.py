@@ -14,7 +14,9 @@ if os.environ.get("PYTEST_XDIST_WORKER"):   # make test's two workers on two cor
 
 import numpy as np
 import pytest
+from absl import flags
 
+from gan_tf import errors, train
 from gan_tf.config import Config
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -69,8 +71,6 @@ def train_cli(monkeypatch, capsys, caplog):
   """`python -m gan_tf.train ARGS` in this process, as the command line runs it (its flags, run_main's exit
   codes and one-line errors), without a process's seconds of start-up. Returns (exit code, stdout, stderr
   lines but log lines, the log's text)."""
-  from absl import flags
-  from gan_tf import errors, train
   if "experiment" not in flags.FLAGS:
     train.define_flags()
 
