@@ -36,20 +36,22 @@ class StepCallback(keras.callbacks.Callback):
 
 
 class SampleGrid(keras.callbacks.Callback):
-  """Every `every` epochs, G(fixed z) as samples/epoch_NNNN.png and in TensorBoard; at the end a GIF.
-  inputs: fixed_inputs(config)."""
+  """Every `every` epochs, G(fixed z) as samples/epoch_NNNN.png and in TensorBoard at the epoch's last train
+  step (the losses' axis); at the end a GIF. inputs: fixed_inputs(config)."""
 
-  def __init__(self, workdir, inputs, every, epochs, writer):
+  def __init__(self, workdir, inputs, every, epochs, writer, steps_per_epoch):
     super().__init__()
     self.folder = os.path.join(workdir, SAMPLES_DIR)
     (self.z, self.labels, self.rows), self.every, self.epochs, self.writer = inputs, every, epochs, writer
+    self.steps_per_epoch = steps_per_epoch
 
   def _write(self, epoch):
     fakes = sampling.generate(self.model.prepare_sampler(), self.z, self.labels).numpy()
     mosaic = images.grid(fakes, rows=self.rows)
     images.save_png(mosaic, os.path.join(self.folder, f"epoch_{epoch:04d}.png"))
     with self.writer.as_default():
-      tf.summary.image("samples", mosaic.reshape((1,) + mosaic.shape[:2] + (-1,)), step=epoch)
+      tf.summary.image("samples", mosaic.reshape((1,) + mosaic.shape[:2] + (-1,)),
+                       step=epoch * self.steps_per_epoch, description=f"epoch {epoch}")
 
   def on_train_begin(self, logs=None):
     if not os.path.exists(os.path.join(self.folder, "epoch_0000.png")):
@@ -101,7 +103,7 @@ class ScalarLogger(StepCallback):
 
   def on_epoch_end(self, epoch, logs=None):
     seconds = time.perf_counter() - self.epoch_start
-    with self.writer.as_default(step=epoch + 1):
+    with self.writer.as_default(step=(epoch + 1) * self.steps_per_epoch):
       tf.summary.scalar("epoch_images_per_second", self.epoch_steps * self.images_per_step / seconds)
     self.writer.flush()
 
@@ -196,15 +198,15 @@ def fixed_inputs(config):
 
 
 class EvaluationCallback(keras.callbacks.Callback):
-  """Every `every_epochs` epochs, scores n samples of model.sampler against the reference split as
-  eval/* scalars at step epoch + 1, and warns when fewer than min_classes classes are covered (collapse)."""
+  """Every `every_epochs` epochs, scores n samples of model.sampler against the reference split as eval/*
+  scalars at the epoch's last train step, and warns when fewer than min_classes classes are covered."""
 
   def __init__(self, config, every_epochs, n=2000, writer=None, cache_dir=None, min_classes=8, seed=0,
-               spec=None):
+               spec=None, steps_per_epoch=1):
     super().__init__()
     self.config, self.every_epochs, self.n, self.writer = config, every_epochs, n, writer
     self.cache_dir, self.min_classes, self.seed, self.spec = cache_dir, min_classes, seed, spec
-    self.reference = None
+    self.reference, self.steps_per_epoch = None, steps_per_epoch
     self.results = {}   # epoch -> figures
 
   def on_train_begin(self, logs=None):
@@ -216,13 +218,13 @@ class EvaluationCallback(keras.callbacks.Callback):
       self.evaluate(epoch + 1)
 
   def evaluate(self, epoch):
-    """Scores the generator now, logs the figures at step `epoch` and returns them."""
+    """Scores the generator now, logs the figures at the end of `epoch` and returns them."""
     # The same seed every time: the curves then compare one fixed set of z across epochs.
     sample = functools.partial(sampling.sample, self.model.prepare_sampler(), self.config.noise)
     figures = scoring.score(self.reference, self.config, sample, self.n, self.seed)[0]
     self.results[epoch] = figures
     if self.writer is not None:
-      with self.writer.as_default(step=epoch):
+      with self.writer.as_default(step=epoch * self.steps_per_epoch):   # the losses' axis
         for key in metrics.FIGURES:
           if key in figures:
             tf.summary.scalar(f"eval/{key}", figures[key])
@@ -246,12 +248,12 @@ def make_callbacks(config, workdir, manager, steps_per_epoch):
       DivergenceGuard(steps_per_epoch),   # first: nothing else sees a diverged step
       keras.callbacks.TensorBoard(log_dir=workdir, update_freq="epoch", write_graph=False),
       ScalarLogger(writer, config.log_every, steps_per_epoch, images_per_step),
-      SampleGrid(workdir, fixed_inputs(config), config.sample_every, config.epochs, writer),
+      SampleGrid(workdir, fixed_inputs(config), config.sample_every, config.epochs, writer, steps_per_epoch),
       Checkpointer(manager, config.checkpoint_every, steps_per_epoch),
   ]
   if config.eval_every:
     callbacks.append(EvaluationCallback(config, config.eval_every, n=config.eval_n, writer=writer,
-                                        min_classes=config.eval_min_classes))
+                                        min_classes=config.eval_min_classes, steps_per_epoch=steps_per_epoch))
   if config.plateau_patience:
     callbacks.append(BothLossesPlateau(config.plateau_patience, config.plateau_min_delta))
   return callbacks

@@ -41,8 +41,9 @@ def test_tensorboard_scalars_and_images_at_global_steps(smoke_config, tmp_path):
   assert STEP_TAGS | {"epoch_images_per_second", "samples"} <= tags
   for tag in STEP_TAGS:   # log_every=2: steps 2, 4, 6, then the resumed run continues at 8
     assert steps(gan_events, tag) == [2, 4, 6, 8, 10, 12], tag
-  assert steps(gan_events, "epoch_images_per_second") == [1, 2]
-  assert steps(gan_events, "samples") == [0, 1, 2]
+  # One step axis: the grids and per-epoch figures at the train step that ends their epoch (6 an epoch).
+  assert steps(gan_events, "epoch_images_per_second") == [6, 12]
+  assert steps(gan_events, "samples") == [0, 6, 12]
   image = gan_events.Tensors("samples")[-1].tensor_proto
   width, height = (int(x) for x in tf.make_ndarray(image)[:2])
   assert (width, height) == (2 * 30 + 2, 2 * 30 + 2)        # the 2x2 grid, unscaled
