@@ -1,6 +1,6 @@
 # gan_tf: every target works on a fresh clone (it makes .venv if missing).
-# Variables: ARGS='--flag=value ...' (any target), EXP (make train), RUN and MODEL (a run folder, or latest:
-# the newest under runs/), DATA_DIR (a folder of IDX .gz files). Times are for a 2-core CPU.
+# Variables: ARGS='--flag=value ...' (any target), EXP (make train), ROW and SEED (make reproduce), RUN and
+# MODEL (a run folder, or latest: the newest under runs/), DATA_DIR (a folder of IDX .gz files). Times: 2 cores.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -13,9 +13,10 @@ DATA_FLAG = $(if $(DATA_DIR),--data_dir=$(DATA_DIR))
 ARGS ?=
 RUN ?= latest
 MODEL ?= latest
+SEED ?= 0
 
 .PHONY: help install test train-mlp train-mlp-small train-dcgan train-dcgan-tutorial train tensorboard export \
-	generate interpolate eval evaluator bench profile results clean
+	generate interpolate eval reproduce evaluator bench profile results clean
 help:  ## this list
 	@sed -n '2,3p' $(MAKEFILE_LIST) | sed 's/^# //'
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 22
@@ -60,8 +61,12 @@ generate: $(STAMP)  ## PNG grid from a SavedModel or run: make generate [MODEL=r
 interpolate: $(STAMP)  ## a latent walk of a run as PNG + GIF: make interpolate [RUN=...|latest] [ARGS='--seeds=0,1,2,3']
 	$(PY) -m gan_tf.interpolate --run=$(RUN) $(ARGS)
 
-eval: $(STAMP)  ## sample quality, a table and a JSON line: make eval [RUN=runs/mlp-...|latest] [ARGS='--nearest']
-	$(PY) -m gan_tf.evaluate --run=$(RUN) $(ARGS)
+reproduce: $(STAMP)  ## train one seed of a RESULTS row as its command does, then judge it: make reproduce ROW=mlp-fashion-50-default [SEED=0] (dense rows minutes; conv and Stacked MNIST rows 15-70 min)
+	@test -n "$(ROW)" || { echo "error: make reproduce needs ROW=<a RESULTS row, e.g. mlp-fashion-50-default>" >&2; exit 2; }
+	$(PY) -m tools.reproduce --row=$(ROW) --row_seed=$(SEED) --run=runs/reproduce/$(ROW)-seed$(SEED) $(ARGS)
+
+eval: $(STAMP)  ## sample quality and whether it reproduces its RESULTS row: make eval [RUN=runs/mlp-...|latest] [ARGS='--nearest']
+	$(PY) -m tools.reproduce --run=$(RUN) $(ARGS)
 
 evaluator: $(STAMP)  ## rebuild a shipped evaluator in gan_tf/evaluators/ (minutes): ARGS='--dataset=mnist' DATA_DIR=<IDX folder>
 	$(PY) -m tools.ship_evaluator $(DATA_FLAG) $(ARGS)

@@ -1,8 +1,7 @@
 """Offline sample quality of a run or a SavedModel: a table on stderr, one JSON line on stdout.
 
-Run: `make eval RUN=...` (or `python -m gan_tf.evaluate --run=RUN|--model=DIR [--n --seed --nearest --cas]`):
-n samples scored against the evaluator's held-out split (gan_tf.scoring), beside n real training images
-scored alike; a Stacked MNIST run on 26,000 samples by default. docs/evaluation.md defines each figure.
+Run: `python -m gan_tf.evaluate --run=RUN|--model=DIR [--n --seed --nearest --cas]`: n samples against the
+evaluator's held-out split (gan_tf.scoring) beside n real training images; docs/evaluation.md has each figure.
 """
 from gan_tf import quiet  # noqa: F401  (first: TensorFlow loads without its start-up lines)
 import json
@@ -42,8 +41,8 @@ def _nearest_png(samples, nearest, train_images, path):
   return path
 
 
-def main():
-  f = flags.FLAGS
+def evaluate(f):
+  """(the run's config, make eval's result) for the command line's flags f (define_flags)."""
   if f.live and not f.run:
     raise UserError("--live needs --run: a SavedModel holds only the weights it was exported with")
   run = f.run and rundir.find(f.run)
@@ -80,8 +79,17 @@ def main():
     figures["png"] = _nearest_png(checked, nearest, train_images,
                                   os.path.join(where, f"nearest-n{n}-seed{f.seed}.png"))
     result["nearest"] = figures
-  _table(result)
+  return config, result
+
+
+def report(result, extra_lines=()):
+  """The table on stderr (with extra_lines after it), the result as one JSON line on stdout."""
+  sys.stderr.write("\n".join(_table(result) + list(extra_lines)) + "\n")
   print(json.dumps(result))   # stdout: one JSON line for scripts
+
+
+def main():
+  report(evaluate(flags.FLAGS)[1])   # make eval adds the verdict: tools/reproduce.py
 
 
 def _table(result):
@@ -115,10 +123,11 @@ def _table(result):
     lines.append(f"copy check: nearest-training distance of {near['n']} samples / of {near['n']} held-out "
                  f"real images: {near['pixels']['ratio']:.2f} in pixels, {near['features']['ratio']:.2f} in "
                  f"features (about 1: no copying); pairs: {near['png']}")
-  sys.stderr.write("\n".join(lines) + "\n")
+  return lines
 
 
-if __name__ == "__main__":
+def define_flags():
+  """The command line's flags (tools/reproduce.py, make eval, adds --records)."""
   flags.DEFINE_string("run", None, "A run's work dir: its saved_model/, else its latest checkpoint; "
                       "'latest': the newest under runs/.")
   flags.DEFINE_string("model", None, "A SavedModel folder written by gan_tf.export.")
@@ -126,17 +135,17 @@ if __name__ == "__main__":
   flags.DEFINE_integer("n", None, f"Samples to score (and real images for the floor); default {DEFAULT_N:,}, "
                        f"{scoring.STACKED_N:,} for a stacked dataset.", lower_bound=2)
   flags.DEFINE_string("data_dir", None, "IDX folder of the real data; default: the one the run trained on.")
-  flags.DEFINE_string("cache_dir", None, f"Evaluators' folder; default ${evaluator_lib.CACHE_ENV}, else "
-                      "~/.cache/gan_tf/evaluators.")
+  flags.DEFINE_string("cache_dir", None, f"Evaluators' folder; default ${evaluator_lib.CACHE_ENV} or ~/.cache.")
   flags.DEFINE_integer("seed", 0, "Seed of the samples' z, of the real and KID subsets and of the bootstrap.")
-  flags.DEFINE_integer("bootstrap", 100, "Resamples for each figure's 95% bootstrap interval; 0: none.",
-                       lower_bound=0)
+  flags.DEFINE_integer("bootstrap", 100, "Resamples of each figure's 95% interval; 0: none.", lower_bound=0)
   flags.DEFINE_bool("live", False, "With --run: score G's trained weights from the checkpoint, not the "
                     "weight average (--g_ema) the run samples and exports with.")
-  flags.DEFINE_bool("cas", False, "Conditional runs: the classification accuracy score, the evaluator's "
-                    "network trained on generated labelled samples alone and tested on the real reference split, "
-                    "against the same network trained on real images (minutes).")
-  flags.DEFINE_bool("nearest", False, "Copy check: each sample's nearest training image, in pixels and in "
-                    "the evaluator's features, against held-out real images'; writes a PNG of the closest "
-                    "pairs.")
+  flags.DEFINE_bool("cas", False, "Conditional runs: the classification accuracy score (minutes; "
+                    "docs/evaluation.md).")
+  flags.DEFINE_bool("nearest", False, "Copy check: samples' nearest training images against held-out ones'; "
+                    "a PNG of the closest pairs.")
+
+
+if __name__ == "__main__":
+  define_flags()
   run_main(main)

@@ -1,9 +1,8 @@
-"""The generator as a TensorFlow SavedModel that a consumer can use with nothing but TensorFlow: signatures
-serving_default (z [, labels] -> images in [-1, 1]), sample (n, seed -> uint8 images), sample_class (a
-conditional model's, with a label) and metadata (docs/export.md has their shapes).
+"""The generator as a TensorFlow SavedModel usable with nothing but TensorFlow: serving_default (z [, labels]),
+sample (n, seed), sample_class (with a label) and metadata; docs/export.md has their shapes.
 
-Run: `python -m gan_tf.export --run=runs/mlp-... [--out=DIR]` (default DIR: <run>/saved_model).
-A SavedModel is a program: load one only from a source you trust.
+Run: `python -m gan_tf.export --run=runs/mlp-... [--out=DIR]` (default DIR: <run>/saved_model). A SavedModel
+is a program: load one only from a source you trust.
 """
 from gan_tf import quiet  # noqa: F401  (first: TensorFlow loads without its start-up lines)
 import json

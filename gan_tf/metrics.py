@@ -1,9 +1,5 @@
-"""Sample-quality figures as pure numpy functions of an evaluator's features and logits, in float64: the
-classifier score (the Inception Score's formula) and its two factors, Frechet distance and KID, improved
-precision and recall (Kynkaanniemi et al. 2019), density and coverage (Naeem et al. 2020), class coverage,
-label accuracy and intra-class FD, the copy ratio, and Stacked MNIST's modes. docs/evaluation.md defines
-each; FD grows as n shrinks, so compare runs at the same n.
-"""
+"""Sample-quality figures as pure numpy functions of an evaluator's features and logits, in float64 (each
+defined in docs/evaluation.md; FD grows as n shrinks, so compare runs at the same n)."""
 import collections
 
 import numpy as np

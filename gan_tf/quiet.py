@@ -1,7 +1,5 @@
-"""Loads TensorFlow without its C++ start-up lines; each command line imports this before TensorFlow.
-
-Without an NVIDIA driver, TF's CUDA probing prints lines that TF_CPP_MIN_LOG_LEVEL cannot hold back (they
-come before its logging starts): import and probe once, with native stderr sent to /dev/null meanwhile."""
+"""Imported first by each command line: TensorFlow loads with native stderr sent to /dev/null, as its CUDA
+probing prints lines (without an NVIDIA driver) that TF_CPP_MIN_LOG_LEVEL cannot hold back."""
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")   # TF's C++ INFO lines; warnings and errors still show

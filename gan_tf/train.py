@@ -1,8 +1,7 @@
 """Trains one experiment: data -> models -> GAN -> fit(callbacks) -> SavedModel.
 
-Run: `python -m gan_tf.train --experiment=mlp [--epochs=3 --data_dir=... --workdir=...]`; every Config field
-is a flag. Re-running into a work dir that holds checkpoints (or `--resume`) continues where it stopped, with
-the config it saved and the flags typed now (docs/reproducibility.md).
+Run: `python -m gan_tf.train --experiment=mlp [--epochs=3 ...]`, every Config field a flag; a work dir that holds
+checkpoints (or `--resume`) continues with its saved config and the flags typed now (docs/reproducibility.md).
 """
 from gan_tf import quiet  # noqa: F401  (first: TensorFlow loads without its start-up lines)
 import dataclasses
@@ -153,10 +152,9 @@ def define_flags():
                       "checkpoints is resumed.")
   flags.DEFINE_bool("resume", False, "Continue the newest runs/<experiment>-* run.")
   flags.DEFINE_string("runs_dir", "runs", "Where new run folders are made.")
-  flags.DEFINE_bool("print_config", False, "Print the resolved config (experiment, --setting, overrides) "
-                    "as JSON and exit: nothing is trained or written.")
-  flags.DEFINE_string("setting", None, "'source': train as the experiment's source prescribes (its "
-                      "SOURCE, e.g. mlp's non-saturating loss with k = 1); 'default' (unless resuming): gan_tf's defaults.")
+  flags.DEFINE_bool("print_config", False, "Print the resolved config as JSON and exit; nothing is written.")
+  flags.DEFINE_string("setting", None, "'source': train as the experiment's source prescribes (its SOURCE); "
+                      "'default' (unless resuming): gan_tf's defaults.")
   flags.DEFINE_bool("allow_changes", False, "Let a resumed run change what its checkpoint was trained on "
                     "(dataset, data_dir, split, seed, batch_size, d_steps, noise); kept in its history.json.")
   define = {str: flags.DEFINE_string, int: flags.DEFINE_integer, float: flags.DEFINE_float,

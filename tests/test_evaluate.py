@@ -70,8 +70,9 @@ def synthetic(tmp_path_factory):
   evaluator = evaluator_lib.load_evaluator(config, cache, TINY)
   # The command line uses the default spec; a tiny model under its key stands in for minutes of training.
   evaluator_lib.save_evaluator(evaluator, *evaluator_lib.evaluator_paths(config, cache))
-  return types.SimpleNamespace(config=config, cache=cache, evaluator=evaluator, folder=folder,
-                               reference=scoring.reference(config, cache, TINY))
+  reference = scoring.reference(config, cache, TINY)
+  return types.SimpleNamespace(config=config, cache=cache, evaluator=evaluator, folder=folder, reference=reference,
+                               evaluator_sha=evaluator_lib.sha256(evaluator_lib.evaluator_paths(config, cache)[0]))
 
 
 # --- metrics -----------------------------------------------------------------------------------------
@@ -419,9 +420,9 @@ def test_in_memory_samples_equal_the_saved_models(synthetic, tmp_path):
   assert not np.array_equal(in_memory, other_seed)
 
 
-def _cli(*args, cache):
+def _cli(*args, cache, module="gan_tf.evaluate"):
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", GAN_TF_CACHE=cache)
-  return subprocess.run([sys.executable, "-m", "gan_tf.evaluate", *args], cwd=REPO, env=env,
+  return subprocess.run([sys.executable, "-m", module, *args], cwd=REPO, env=env,
                         capture_output=True, text=True, timeout=300)
 
 
@@ -429,7 +430,15 @@ def test_command_line_prints_one_json_line_for_a_run(synthetic, tmp_path):
   config = synthetic.config
   generator, _ = models.build_models(config)
   export.export_generator(generator, config, str(tmp_path / "run" / rundir.EXPORT_DIR))
-  result = _cli(f"--run={tmp_path / 'run'}", "--n=60", "--seed=2", cache=synthetic.cache)
+  # make eval (tools/reproduce.py) against a one-seed row trained as this run: a score inside its interval,
+  # an FD outside it (FD is never negative).
+  row = {"figures": {"classifier_score": 5.0, "frechet_features": -1.0,
+                     "intervals": {"classifier_score": [-1e9, 1e9], "frechet_features": [-1.0, -0.5]}},
+         "config": json.loads(config.replace(seed=3).to_json()), "evaluator": {"sha256": synthetic.evaluator_sha}}
+  os.makedirs(tmp_path / "records")
+  (tmp_path / "records" / "synthetic-row.json").write_text(json.dumps(row))
+  result = _cli(f"--run={tmp_path / 'run'}", "--n=60", "--seed=2", f"--records={tmp_path / 'records'}",
+                cache=synthetic.cache, module="tools.reproduce")
   assert result.returncode == 0, result.stderr
   lines = result.stdout.strip().splitlines()
   assert len(lines) == 1
@@ -449,6 +458,10 @@ def test_command_line_prints_one_json_line_for_a_run(synthetic, tmp_path):
   assert all(low <= high for low, high in figures["intervals"].values())
   assert figures["classifier_score"] == pytest.approx(
       figures["effective_classes"] / figures["classes_per_sample"], rel=1e-12)
+  verdict = figures["verdict"]
+  assert verdict["row"] == "synthetic-row" and verdict["reproduces"] is False
+  assert verdict["figures"]["classifier_score"]["agrees"] and not verdict["figures"]["frechet_features"]["agrees"]
+  assert "verdict: does not reproduce synthetic-row (1 seed): frechet_features" in result.stderr
   with pytest.raises(export.ModelError, match="no saved_model.pb"):   # --model=<nothing>
     export.saved_model_config(str(tmp_path / "nothing"))
   both = _cli(f"--run={tmp_path / 'run'}", f"--model={tmp_path / 'run'}", cache=synthetic.cache)

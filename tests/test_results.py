@@ -110,10 +110,10 @@ def test_a_row_imported_from_an_earlier_report_says_so():
 
 def test_a_dense_row_is_the_mean_and_spread_of_its_seeds_each_with_its_command():
   group = "mlp-mnist-200-default-conditional"
-  rows = [row for row in results._rows() if row.group == group]
+  rows = [row for row in results.all_rows() if row.group == group]
   assert [row.id for row in rows] == [group, group + "-seed1", group + "-seed2"]
   assert [row.config().seed for row in rows] == [0, 1, 2] and all(row.config().conditional for row in rows)
-  assert [row.seed for row in results._rows() if row.experiment == "dcgan"] == [0, 0]   # conv rows: one
+  assert [row.seed for row in results.all_rows() if row.experiment == "dcgan"] == [0, 0]   # conv rows: one
   runs = {}
   for row, score, accuracy, ratio in zip(rows, (8.0, 9.0, 10.0), (0.96, 0.97, 0.98), (0.9, 1.0, 1.1)):
     result = _result()

@@ -18,7 +18,7 @@ from absl import flags, logging
 
 from gan_tf import configs, evaluator as evaluator_lib, export, files, images, metrics, rundir, sampling
 from gan_tf import scoring, train
-from tools import machine
+from tools import machine, records
 from gan_tf.config import STACKED, Config, differences
 from gan_tf.errors import UserError, run_main
 
@@ -99,7 +99,7 @@ class Row:
                                   split=split, epochs=self.epochs, **extra)
 
 
-def _rows():
+def all_rows():
   rows = []
   for experiment, data, epochs, conditional, only in (
       ("mlp", "fashion", 50, True, None), ("mlp_small", "fashion", 50, False, None),
@@ -183,24 +183,13 @@ def _check_same_config(row, trained, config, made, remedy):
   """A finished row is reused only if it was trained with the row's config as it is now (data_dir aside:
   the same files may sit elsewhere; and any precision where the row's is `auto`, which the hardware that
   trained it resolved), so a changed default can never report an old run's figures."""
-  ignored = {"data_dir"} | _unread(trained) & _unread(config)
+  ignored = {"data_dir"} | records.unread(trained) & records.unread(config)
   if config.mixed_precision == "auto":
     ignored.add("mixed_precision")
   changed = differences(trained, config, ignore=ignored)
   if changed:
     detail = ", ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in sorted(changed.items()))
     raise UserError(f"{row.id}: {made} with another config ({detail}); {remedy} to train the row again")
-
-
-def _unread(config):
-  """Fields this config's training never reads: the other optimizer's, and gp_weight without WGAN-GP."""
-  unread = set()
-  for net in ("d", "g"):
-    sgd = getattr(config, f"{net}_optimizer") == "sgd"
-    unread |= {f"{net}_beta_1"} if sgd else {f"{net}_momentum", f"{net}_nesterov"}
-  if config.loss != "wasserstein_gp":
-    unread.add("gp_weight")
-  return unread
 
 
 def floors(n, records_dir=RECORDS, measure=True):
@@ -299,7 +288,7 @@ def markdown(results, floor, n):
             "intra-class FD | copy ratio | class histogram | samples |",
             "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
   groups = {}
-  for row in _rows():
+  for row in all_rows():
     groups.setdefault(row.group, []).append(row)
   grey = {group: rows for group, rows in groups.items() if rows[0].data != "stacked"}
   for group, rows in grey.items():
@@ -529,7 +518,7 @@ def _short_machine(result):
 def readme_table(results):
   """The README's experiments table from the rows' results (as RESULTS.md's figures: seeds' means)."""
   groups = {}
-  for row in _rows():
+  for row in all_rows():
     groups.setdefault(row.group, []).append(results.get(row.id))
 
   def score(group):
@@ -559,14 +548,14 @@ def write_readme_table(results, path=README):
 
 def recorded_results(records_dir=RECORDS):
   """{row id: result} of every row with a committed record (checked against the row's config as now)."""
-  return {row.id: run_row(row, os.devnull, 0, records_dir) for row in _rows()
+  return {row.id: run_row(row, os.devnull, 0, records_dir) for row in all_rows()
           if os.path.exists(record_path(row, records_dir))}
 
 
 def main():
   f = flags.FLAGS
   wanted = set(f.rows) if f.rows else None
-  rows = [row for row in _rows()
+  rows = [row for row in all_rows()
           if os.path.exists(os.path.join(f.runs_dir, row.id, "results.json"))
           or os.path.exists(record_path(row))
           or (not f.report_only and (wanted is None or row.id in wanted))]
