@@ -69,6 +69,9 @@ def test_verdict_against_a_three_seed_row_is_its_mean_plus_minus_two_standard_de
   outside = records.verdict(result(classifier_score=(7.5, (7.4, 7.6)), frechet_features=6.5), "row", rows)
   assert outside["reproduces"] is False
   assert not outside["figures"]["classifier_score"]["agrees"] and outside["figures"]["frechet_features"]["agrees"]
+  # FD's resamples lie above FD itself: the value inside the range agrees though its interval is above it.
+  biased = records.verdict(result(classifier_score=7.1, frechet_features=(6.5, (6.7, 6.9))), "row", rows)
+  assert biased["figures"]["frechet_features"]["agrees"]
   # Only figures both report are compared (an older record has no precision).
   assert set(records.verdict(result(classifier_score=7.1, precision=0.7), "row", rows)["figures"]) == {
       "classifier_score"}
