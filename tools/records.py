@@ -26,9 +26,9 @@ def read(records_dir):
     with open(path) as f:
       record = json.load(f)
     if "config" in record and "figures" in record:   # floors.json and the like are no rows
-      record = dict(record, config=Config.from_json(json.dumps(record["config"])), seed_order=int(seed or 0))
-      rows.setdefault(row, []).append(record)
-  return {row: sorted(seeds, key=lambda r: r["seed_order"]) for row, seeds in sorted(rows.items())}
+      record = dict(record, config=Config.from_json(json.dumps(record["config"])))
+      rows.setdefault(row, []).append((int(seed or 0), record))
+  return {row: [record for _, record in sorted(seeds, key=lambda s: s[0])] for row, seeds in sorted(rows.items())}
 
 
 def unread(config):
